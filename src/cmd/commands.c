@@ -1,0 +1,9 @@
+/* The subcommand table: one line per implemented subcommand. */
+#include "cmd/commands.h"
+
+#include <stddef.h>
+
+const struct command ingot_commands[] = {
+	{ "version", "print the version and the libraries in use", cmd_version },
+	{ NULL, NULL, NULL },
+};

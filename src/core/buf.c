@@ -6,6 +6,12 @@
 
 #include <string.h>
 
+/* The next unread byte. An empty view may have data == NULL, and NULL + 0 is undefined in C. */
+static const uint8_t *cursor(const rbuf *b)
+{
+	return b->data ? b->data + b->pos : NULL;
+}
+
 bool rbuf_get_u8(rbuf *b, uint8_t *out)
 {
 	if (rbuf_left(b) < 1)
@@ -27,7 +33,7 @@ bool rbuf_get_u32(rbuf *b, uint32_t *out)
 {
 	if (rbuf_left(b) < 4)
 		return false;
-	const uint8_t *p = b->data + b->pos;
+	const uint8_t *p = cursor(b);
 	*out = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 	b->pos += 4;
 	return true;
@@ -38,7 +44,7 @@ bool rbuf_get_bytes(rbuf *b, void *out, size_t n)
 	if (rbuf_left(b) < n)
 		return false;
 	if (n > 0)
-		memcpy(out, b->data + b->pos, n);
+		memcpy(out, cursor(b), n);
 	b->pos += n;
 	return true;
 }
@@ -63,14 +69,14 @@ bool rbuf_sub(rbuf *b, size_t n, rbuf *sub)
 {
 	if (rbuf_left(b) < n)
 		return false;
-	*sub = rbuf_make(b->data + b->pos, n);
+	*sub = rbuf_make(cursor(b), n);
 	b->pos += n;
 	return true;
 }
 
 rbuf rbuf_rest(rbuf *b)
 {
-	rbuf rest = rbuf_make(b->data + b->pos, rbuf_left(b));
+	rbuf rest = rbuf_make(cursor(b), rbuf_left(b));
 	b->pos = b->len;
 	return rest;
 }
@@ -79,7 +85,7 @@ bool rbuf_get_ptr(rbuf *b, size_t n, const uint8_t **out)
 {
 	if (rbuf_left(b) < n)
 		return false;
-	*out = b->data + b->pos;
+	*out = cursor(b);
 	b->pos += n;
 	return true;
 }

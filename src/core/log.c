@@ -195,6 +195,8 @@ static void write_json(char *line, size_t *len, const char *ts, enum log_level l
 }
 
 static void log_vemit(enum log_level level, const char *component, const char *msg,
+		      const char *fields_fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static void log_vemit(enum log_level level, const char *component, const char *msg,
 		      const char *fields_fmt, va_list ap)
 {
 	char fields[LOG_LINE_MAX];

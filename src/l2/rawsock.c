@@ -1,0 +1,114 @@
+/*
+ * AF_PACKET socket glue (see rawsock.h; packet(7), netdevice(7)). The filter is attached to a
+ * socket created with protocol 0, which receives nothing, and only then bound with ETH_P_ALL, so
+ * no frame reaches the queue unfiltered (the race keepalived's vrrp_arp.c avoids the same way).
+ */
+#include "l2/rawsock.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "l2/bpf.h"
+
+int rawsock_open(int ifindex)
+{
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (l2_bpf_attach(fd) != 0)
+		goto fail;
+	/* Linux 4.20+: our own replies are not looped back to us. Older kernels mark them
+	 * PACKET_OUTGOING, which rawsock_recv skips, so failure here is harmless. */
+	int one = 1;
+	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+		.sll_ifindex = ifindex,
+	};
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0)
+		goto fail;
+	return fd;
+fail:;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int rawsock_hwaddr(int ifindex, eth_addr *out)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	if (!if_indextoname((unsigned)ifindex, ifr.ifr_name))
+		return -1;
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
+	int saved = errno;
+	close(fd);
+	if (rc != 0) {
+		errno = saved;
+		return -1;
+	}
+	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	memcpy(out->b, ifr.ifr_hwaddr.sa_data, ETH_ADDR_LEN);
+	return 0;
+}
+
+static int membership(int fd, int ifindex, const eth_addr *group, int op)
+{
+	struct packet_mreq mr;
+	memset(&mr, 0, sizeof(mr));
+	mr.mr_ifindex = ifindex;
+	mr.mr_type = PACKET_MR_MULTICAST;
+	mr.mr_alen = ETH_ADDR_LEN;
+	memcpy(mr.mr_address, group->b, ETH_ADDR_LEN);
+	return setsockopt(fd, SOL_PACKET, op, &mr, sizeof(mr));
+}
+
+int rawsock_join(int fd, int ifindex, const eth_addr *group)
+{
+	return membership(fd, ifindex, group, PACKET_ADD_MEMBERSHIP);
+}
+
+int rawsock_leave(int fd, int ifindex, const eth_addr *group)
+{
+	return membership(fd, ifindex, group, PACKET_DROP_MEMBERSHIP);
+}
+
+ssize_t rawsock_recv(int fd, void *buf, size_t cap)
+{
+	struct sockaddr_ll from;
+	socklen_t fromlen = sizeof(from);
+	ssize_t n = recvfrom(fd, buf, cap, 0, (struct sockaddr *)&from, &fromlen);
+	if (n < 0)
+		return -1;
+	if (from.sll_pkttype == PACKET_OUTGOING || from.sll_pkttype == PACKET_OTHERHOST)
+		return 0;
+	return n;
+}
+
+int rawsock_send(int fd, const void *frame, size_t len)
+{
+	ssize_t n = send(fd, frame, len, 0);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,374 @@
+/*
+ * MetalLB's legacy configuration (v0.1–v0.12, internal/config/config.go@v0.12.1) → the model, in
+ * the shape MetalLB's configmaptocrs converter gives it: one BGPPeer per peer ("peer1", ...), one
+ * IPAddressPool per pool, an L2Advertisement (named like the pool) for each layer2 pool, one
+ * BGPAdvertisement per bgp-advertisements entry of a bgp pool (the default one when there is
+ * none), one Community "communities" holding every bgp-communities alias, one BFDProfile per
+ * profile. Unknown keys are errors, as yaml.UnmarshalStrict made them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/crd.h"
+#include "config/values.h"
+#include "core/xalloc.h"
+
+#define LEGACY_DEFAULT_NAMESPACE "metallb-system"
+
+struct legacy {
+	struct dctx *c;
+	struct cfg_model *m;
+	const char *namespace;
+};
+
+static void legacy_meta(const struct legacy *l, struct cfg_meta *meta, const char *name,
+			unsigned line)
+{
+	meta->name = xstrdup(name);
+	meta->namespace = xstrdup(l->namespace);
+	meta->origin.file = l->c->file ? xstrdup(l->c->file) : NULL;
+	meta->origin.line = line;
+}
+
+static const char *const peer_keys[] = {
+	"my-asn", "peer-asn", "peer-address", "peer-port", "source-address", "hold-time",
+	"keepalive-time", "router-id", "node-selectors", "password", "bfd-profile",
+	"ebgp-multihop", NULL
+};
+
+static void legacy_peer(struct legacy *l, const json_t *node, size_t index)
+{
+	struct dctx *c = l->c;
+	char path[DPATH_MAX];
+	d_path_index(path, "peers", index);
+	if (!d_is_object(c, node, path))
+		return;
+	char name[32];
+	snprintf(name, sizeof(name), "peer%zu", index + 1);
+	struct cfg_peer *p = model_add_peer(l->m);
+	legacy_meta(l, &p->meta, name, d_line(c, node));
+	p->port = 179;
+	d_known_keys(c, node, path, peer_keys);
+	uint64_t v = 0;
+	if (d_uint(c, node, path, "my-asn", 0, UINT32_MAX, &v, NULL))
+		p->my_asn = (uint32_t)v;
+	v = 0;
+	if (d_uint(c, node, path, "peer-asn", 0, UINT32_MAX, &v, NULL))
+		p->peer_asn = (uint32_t)v;
+	d_ip(c, node, path, "peer-address", "peer address", &p->addr, &p->has_addr);
+	bool has_port = false;
+	v = 0;
+	if (d_uint(c, node, path, "peer-port", 1, UINT16_MAX, &v, &has_port) && has_port)
+		p->port = (uint16_t)v;
+	d_ip(c, node, path, "source-address", "source address", &p->src, &p->has_src);
+	/* v0.12 parseHoldTime: 90s when unset; keepalive defaults to a third of it. */
+	int64_t hold = 90000, ka = 0;
+	bool hold_set = false, ka_set = false;
+	d_duration(c, node, path, "hold-time", &hold, &hold_set);
+	d_duration(c, node, path, "keepalive-time", &ka, &ka_set);
+	crd_peer_timers(c, node, path, p, true, hold, ka_set, ka, "hold-time", "keepalive-time");
+	d_ip(c, node, path, "router-id", "router ID", &p->router_id, &p->has_router_id);
+	d_selectors(c, node, path, "node-selectors", D_SEL_LEGACY, &p->node_selectors);
+	d_string(c, node, path, "password", &p->password);
+	if (p->password && !*p->password) {
+		free(p->password);
+		p->password = NULL;
+	}
+	d_string(c, node, path, "bfd-profile", &p->bfd_profile);
+	if (p->bfd_profile && !*p->bfd_profile) {
+		free(p->bfd_profile);
+		p->bfd_profile = NULL;
+	}
+	d_bool(c, node, path, "ebgp-multihop", &p->ebgp_multihop);
+	crd_peer_check(c, node, path, p, true);
+}
+
+static const char *const adv_keys[] = { "aggregation-length", "aggregation-length-v6",
+					 "localpref", "communities", NULL };
+
+static void legacy_adv(struct legacy *l, const json_t *node, const char *path, const char *pool,
+		       const char *name)
+{
+	struct dctx *c = l->c;
+	struct cfg_bgp_adv *a = model_add_bgp_adv(l->m);
+	legacy_meta(l, &a->meta, name, d_line(c, node));
+	a->aggregation_length = 32;
+	a->aggregation_length_v6 = 128;
+	strings_push(&a->pools, pool);
+	if (!node)
+		return;
+	d_known_keys(c, node, path, adv_keys);
+	int64_t len = 32;
+	char p[DPATH_MAX];
+	if (d_int(c, node, path, "aggregation-length", INT32_MIN, INT32_MAX, &len)) {
+		d_path(p, path, "aggregation-length");
+		if (len < 1 || len > 32)
+			d_error(c, json_object_get(node, "aggregation-length"), p,
+				"invalid aggregation length %lld for IPv4", (long long)len);
+		else
+			a->aggregation_length = (uint8_t)len;
+	}
+	len = 128;
+	if (d_int(c, node, path, "aggregation-length-v6", INT32_MIN, INT32_MAX, &len)) {
+		d_path(p, path, "aggregation-length-v6");
+		if (len < 0 || len > 128)
+			d_error(c, json_object_get(node, "aggregation-length-v6"), p,
+				"invalid aggregation length %lld for IPv6", (long long)len);
+		else
+			a->aggregation_length_v6 = (uint8_t)len;
+	}
+	uint64_t pref = 0;
+	if (d_uint(c, node, path, "localpref", 0, UINT32_MAX, &pref, NULL))
+		a->local_pref = (uint32_t)pref;
+	d_strings(c, node, path, "communities", &a->communities);
+	d_path(p, path, "communities");
+	for (size_t i = 0; i < a->communities.n; i++) {
+		for (size_t j = i + 1; j < a->communities.n; j++) {
+			if (strcmp(a->communities.v[i], a->communities.v[j]) == 0)
+				d_error(c, node, p, "duplicate community \"%s\"", a->communities.v[i]);
+		}
+	}
+}
+
+static bool same_json(const json_t *a, const json_t *b)
+{
+	return json_equal((json_t *)a, (json_t *)b);
+}
+
+static void legacy_pool_advs(struct legacy *l, const json_t *node, const char *path,
+			     const char *pool)
+{
+	struct dctx *c = l->c;
+	char p[DPATH_MAX];
+	d_path(p, path, "bgp-advertisements");
+	const json_t *advs = json_object_get(node, "bgp-advertisements");
+	if (!advs || json_is_null(advs) || (json_is_array(advs) && json_array_size(advs) == 0)) {
+		legacy_adv(l, NULL, p, pool, pool);
+		return;
+	}
+	if (!json_is_array(advs)) {
+		d_error(c, advs, p, "must be a list");
+		return;
+	}
+	size_t n = json_array_size(advs);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *adv = json_array_get(advs, i);
+		char pi[DPATH_MAX];
+		d_path_index(pi, p, i);
+		if (!d_is_object(c, adv, pi))
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			if (same_json(adv, json_array_get(advs, j)))
+				d_error(c, adv, pi, "duplicate definition of bgp-advertisements (same as "
+					"entry %zu)", j);
+		}
+		char name[DPATH_MAX];
+		if (n == 1)
+			snprintf(name, sizeof(name), "%s", pool);
+		else
+			snprintf(name, sizeof(name), "%s-%zu", pool, i + 1);
+		legacy_adv(l, adv, pi, pool, name);
+	}
+}
+
+static const char *const pool_keys[] = { "name", "protocol", "addresses", "avoid-buggy-ips",
+					  "auto-assign", "bgp-advertisements", NULL };
+
+static void legacy_pool(struct legacy *l, const json_t *node, size_t index)
+{
+	struct dctx *c = l->c;
+	char path[DPATH_MAX];
+	d_path_index(path, "address-pools", index);
+	if (!d_is_object(c, node, path))
+		return;
+	d_known_keys(c, node, path, pool_keys);
+	char *name = NULL, *proto = NULL;
+	d_string(c, node, path, "name", &name);
+	char p[DPATH_MAX];
+	if (!name || !*name) {
+		d_path(p, path, "name");
+		d_error(c, node, p, "missing pool name");
+		free(name);
+		name = xasprintf("(pool %zu)", index);
+	}
+	struct cfg_pool *pool = model_add_pool(l->m);
+	legacy_meta(l, &pool->meta, name, d_line(c, node));
+	pool->auto_assign = true;
+	d_bool(c, node, path, "auto-assign", &pool->auto_assign);
+	d_bool(c, node, path, "avoid-buggy-ips", &pool->avoid_buggy_ips);
+	d_string(c, node, path, "protocol", &proto);
+	d_path(p, path, "protocol");
+	if (!proto)
+		d_error(c, node, p, "missing protocol");
+	else if (strcmp(proto, "bgp") == 0)
+		pool->legacy_protocol = CFG_PROTO_BGP;
+	else if (strcmp(proto, "layer2") == 0)
+		pool->legacy_protocol = CFG_PROTO_LAYER2;
+	else if (strcmp(proto, "arp") == 0 || strcmp(proto, "ndp") == 0)
+		d_error(c, json_object_get(node, "protocol"), p,
+			"unknown protocol \"%s\" (removed in MetalLB v0.6: use layer2)", proto);
+	else
+		d_error(c, json_object_get(node, "protocol"), p, "unknown protocol \"%s\"", proto);
+
+	const json_t *addrs = json_object_get(node, "addresses");
+	d_path(p, path, "addresses");
+	if (addrs && !json_is_null(addrs) && !json_is_array(addrs)) {
+		d_error(c, addrs, p, "must be a list");
+	} else if (json_array_size(addrs) == 0) {
+		d_error(c, node, p, "pool has no prefixes defined");
+	} else {
+		size_t i;
+		json_t *item;
+		json_array_foreach(addrs, i, item) {
+			char pi[DPATH_MAX];
+			d_path_index(pi, p, i);
+			if (!json_is_string(item)) {
+				d_error(c, item, pi, "must be a string");
+				continue;
+			}
+			struct cfg_pool_addr a;
+			if (!crd_pool_addr(c, item, pi, json_string_value(item), &a))
+				continue;
+			pool->addrs = cfg_grow(pool->addrs, pool->naddrs, sizeof(*pool->addrs));
+			pool->addrs[pool->naddrs++] = a;
+		}
+	}
+
+	const json_t *advs = json_object_get(node, "bgp-advertisements");
+	if (pool->legacy_protocol == CFG_PROTO_LAYER2) {
+		if (advs && !json_is_null(advs)) {
+			d_path(p, path, "bgp-advertisements");
+			d_error(c, advs, p, "bgp advertisements are only valid for bgp pools");
+		}
+		struct cfg_l2_adv *a = model_add_l2_adv(l->m);
+		legacy_meta(l, &a->meta, name, d_line(c, node));
+		strings_push(&a->pools, name);
+	} else if (pool->legacy_protocol == CFG_PROTO_BGP) {
+		legacy_pool_advs(l, node, path, name);
+	}
+	free(name);
+	free(proto);
+}
+
+static const char *const bfd_keys[] = { "name", "receive-interval", "transmit-interval",
+					 "detect-multiplier", "echo-interval", "echo-mode",
+					 "passive-mode", "minimum-ttl", NULL };
+
+static void legacy_bfd(struct legacy *l, const json_t *node, size_t index)
+{
+	struct dctx *c = l->c;
+	char path[DPATH_MAX];
+	d_path_index(path, "bfd-profiles", index);
+	if (!d_is_object(c, node, path))
+		return;
+	d_known_keys(c, node, path, bfd_keys);
+	char *name = NULL;
+	d_string(c, node, path, "name", &name);
+	if (!name || !*name) {
+		char p[DPATH_MAX];
+		d_path(p, path, "name");
+		d_error(c, node, p, "missing bfd profile name");
+		free(name);
+		name = xasprintf("(bfd profile %zu)", index);
+	}
+	struct cfg_bfd *b = model_add_bfd(l->m);
+	legacy_meta(l, &b->meta, name, d_line(c, node));
+	free(name);
+	uint64_t v = 0;
+	if (d_uint(c, node, path, "receive-interval", 10, 60000, &v, &b->has_receive_interval))
+		b->receive_interval = (uint32_t)v;
+	if (d_uint(c, node, path, "transmit-interval", 10, 60000, &v, &b->has_transmit_interval))
+		b->transmit_interval = (uint32_t)v;
+	if (d_uint(c, node, path, "detect-multiplier", 2, 255, &v, &b->has_detect_multiplier))
+		b->detect_multiplier = (uint32_t)v;
+	if (d_uint(c, node, path, "echo-interval", 10, 60000, &v, &b->has_echo_interval))
+		b->echo_interval = (uint32_t)v;
+	if (d_uint(c, node, path, "minimum-ttl", 1, 254, &v, &b->has_minimum_ttl))
+		b->minimum_ttl = (uint32_t)v;
+	d_bool(c, node, path, "echo-mode", &b->echo_mode);
+	d_bool(c, node, path, "passive-mode", &b->passive_mode);
+}
+
+static void legacy_communities(struct legacy *l, const json_t *map)
+{
+	struct dctx *c = l->c;
+	if (!d_is_object(c, map, "bgp-communities") || json_object_size(map) == 0)
+		return;
+	struct cfg_community_set *set = model_add_community_set(l->m);
+	legacy_meta(l, &set->meta, "communities", d_line(c, map));
+	const char *key;
+	json_t *value;
+	json_object_foreach((json_t *)map, key, value) {
+		char p[DPATH_MAX];
+		d_path(p, "bgp-communities", key);
+		struct cfg_community comm;
+		if (!json_is_string(value)) {
+			d_error(c, value, p, "must be a string");
+			continue;
+		}
+		if (community_parse(json_string_value(value), &comm) != COMMUNITY_OK) {
+			d_error(c, value, p, "invalid community value \"%s\"", json_string_value(value));
+			continue;
+		}
+		set->aliases = cfg_grow(set->aliases, set->naliases, sizeof(*set->aliases));
+		struct cfg_community_alias *al = &set->aliases[set->naliases++];
+		al->name = xstrdup(key);
+		al->value = xstrdup(json_string_value(value));
+		al->community = comm;
+	}
+}
+
+typedef void (*legacy_item_fn)(struct legacy *l, const json_t *node, size_t index);
+
+static void legacy_list(struct legacy *l, const json_t *doc, const char *key, legacy_item_fn fn)
+{
+	const json_t *list = json_object_get(doc, key);
+	if (!list || json_is_null(list))
+		return;
+	if (!json_is_array(list)) {
+		d_error(l->c, list, key, "must be a list");
+		return;
+	}
+	size_t i;
+	json_t *item;
+	json_array_foreach(list, i, item)
+		fn(l, item, i);
+}
+
+/* v0.12.1 rejects exactly identical peers (reflect.DeepEqual). */
+static void legacy_duplicate_peers(struct legacy *l, const json_t *doc)
+{
+	const json_t *list = json_object_get(doc, "peers");
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (same_json(json_array_get(list, i), json_array_get(list, j))) {
+				char p[DPATH_MAX];
+				d_path_index(p, "peers", i);
+				d_error(l->c, json_array_get(list, i), p,
+					"duplicate peer (same as peers[%zu])", j);
+			}
+		}
+	}
+}
+
+void legacy_decode(const struct dctx *base, struct cfg_model *m, const json_t *doc,
+		   const char *namespace)
+{
+	static const char *const keys[] = { "peers", "bgp-communities", "address-pools",
+					    "bfd-profiles", NULL };
+	struct dctx c = *base;
+	snprintf(c.object, sizeof(c.object), "ConfigMap/config");
+	struct legacy l = { .c = &c, .m = m,
+			    .namespace = namespace ? namespace : LEGACY_DEFAULT_NAMESPACE };
+	if (!d_is_object(&c, doc, ""))
+		return;
+	d_known_keys(&c, doc, "", keys);
+	legacy_list(&l, doc, "peers", legacy_peer);
+	legacy_duplicate_peers(&l, doc);
+	legacy_list(&l, doc, "address-pools", legacy_pool);
+	legacy_list(&l, doc, "bfd-profiles", legacy_bfd);
+	const json_t *comms = json_object_get(doc, "bgp-communities");
+	if (comms && !json_is_null(comms))
+		legacy_communities(&l, comms);
+}

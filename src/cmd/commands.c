@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 const struct command ingot_commands[] = {
+	{ "config", "validate, convert and print MetalLB configuration", cmd_config },
 	{ "version", "print the version and the libraries in use", cmd_version },
 	{ NULL, NULL, NULL },
 };

@@ -11,6 +11,7 @@ struct command {
 	int (*run)(int argc, char **argv);
 };
 
+int cmd_config(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* The table main() dispatches on, NULL-name terminated (commands.c). */

@@ -123,7 +123,11 @@ static struct run run_ingot(const struct cfg_model *m, enum ip_family family,
 	double t0 = now();
 	for (size_t i = 0; i < n; i++) {
 		view_name(&w, i);
-		if (share_pairs) {
+		if (share_pairs && strcmp(share_pairs, "same") == 0) {
+			/* One key for all, one port for all: nobody can actually share. */
+			ann.value = (char *)share_pairs;
+			w.v.annotations = (struct cfg_labels){ .v = &ann, .n = 1 };
+		} else if (share_pairs) {
 			/* Services 2k and 2k+1 share one address, on ports 80 and 443. */
 			snprintf(key, sizeof(key), "%s-%zu", share_pairs, i / 2);
 			ann.value = key;
@@ -294,6 +298,12 @@ int main(int argc, char **argv)
 	struct cfg_model *m = one_pool("10.0.0.0/16", true);
 	struct run shared = run_ingot(m, IP_V4, "pair", n, NULL);
 	print_run("new Services, two per address", n, &shared);
+	free(shared.ips);
+	model_free(m);
+	printf("IPv6 2001:db8::/64, every Service with the same sharing key and port\n");
+	m = one_pool("2001:db8::/64", false);
+	shared = run_ingot(m, IP_V6, "same", n, NULL);
+	print_run("new Services, none can share", n, &shared);
 	free(shared.ips);
 	model_free(m);
 	scenario("IPv6 2001:db8::/64", "2001:db8::/64", false, IP_V6, n);

@@ -81,10 +81,15 @@ struct asvc {
 	uint64_t pending_seq;
 };
 
-/* The addresses holding one sharing key. */
+/*
+ * The addresses holding one sharing key with one backend key (the only ones a Service with those
+ * keys may share), and for each port how many of them already use it: when every address uses a
+ * port the Service needs, none can take it and the list is not walked at all.
+ */
 struct keylist {
 	struct ipent **v;
 	size_t n;
+	struct hmap port_use;        /* struct svc_port key bytes -> count (uintptr_t) */
 };
 
 struct alloc {
@@ -94,7 +99,7 @@ struct alloc {
 	size_t nindex;
 	struct hmap services;        /* key -> struct asvc */
 	struct hmap ips;             /* struct ip_addr bytes -> struct ipent */
-	struct hmap sharing;         /* sharing key -> struct keylist */
+	struct hmap sharing;         /* sharing key '\0' backend key -> struct keylist */
 	uint64_t seq;
 };
 
@@ -128,7 +133,9 @@ struct asvc *svc_get_or_add(struct alloc *a, const char *key);
 /* Drops the record when it holds no IPs and is not pending. */
 void svc_maybe_drop(struct alloc *a, struct asvc *s);
 struct ipent *ipent_get(const struct alloc *a, const ip_addr *ip);
-struct keylist *keylist_get(const struct alloc *a, const char *sharing);
+struct keylist *keylist_get(const struct alloc *a, const char *sharing, const char *backend);
+/* How many addresses of the list use port p. */
+size_t keylist_port_use(const struct keylist *l, const struct svc_port *p);
 /*
  * Record that s holds ips in pool (ips must be usable in pool; compatibility and sharing already
  * checked). Any previous assignment of s is released first.

@@ -103,10 +103,18 @@ static struct pick lowest_shareable(const struct alloc *a, const struct request 
 	struct pick best = { 0 };
 	if (!*rq->sharing)
 		return best;
-	const struct keylist *l = keylist_get(a, rq->sharing);
-	for (size_t i = 0; l && i < l->n; i++) {
+	const struct keylist *l = keylist_get(a, rq->sharing, rq->backend);
+	if (!l)
+		return best;
+	/* Every address with these keys already uses one of our ports: nothing to share, and no
+	 * need to look (the common case of one key on many Services with the same port). */
+	for (size_t i = 0; i < rq->svc->nports; i++) {
+		if (keylist_port_use(l, &rq->svc->ports[i]) == l->n)
+			return best;
+	}
+	for (size_t i = 0; i < l->n; i++) {
 		const struct ipent *e = l->v[i];
-		if (e->pool != p || e->ip.family != f || strcmp(e->backend, rq->backend) != 0)
+		if (e->pool != p || e->ip.family != f)
 			continue;
 		if (!pick_before(e->range, e->value, &best))
 			continue;

@@ -12,6 +12,11 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 
+static bool same_port(const struct svc_port *x, const struct svc_port *y)
+{
+	return x->port == y->port && x->protocol == y->protocol;
+}
+
 /* Map key of an address: the family byte and the 16 address bytes. */
 #define IPKEY_LEN 17
 
@@ -56,52 +61,114 @@ struct ipent *ipent_get(const struct alloc *a, const ip_addr *ip)
 	return hmap_get(&a->ips, key, IPKEY_LEN);
 }
 
-struct keylist *keylist_get(const struct alloc *a, const char *sharing)
+/* Map key of a sharing group: the sharing key, a NUL, the backend key. */
+static char *group_key(const char *sharing, const char *backend, size_t *len)
 {
-	return hmap_get(&a->sharing, sharing, strlen(sharing));
+	size_t ls = strlen(sharing), lb = strlen(backend);
+	char *k = xmalloc(ls + lb + 2);
+	memcpy(k, sharing, ls + 1);
+	memcpy(k + ls + 1, backend, lb + 1);
+	*len = ls + 1 + lb;
+	return k;
+}
+
+struct keylist *keylist_get(const struct alloc *a, const char *sharing, const char *backend)
+{
+	size_t len;
+	char *k = group_key(sharing, backend, &len);
+	struct keylist *l = hmap_get(&a->sharing, k, len);
+	free(k);
+	return l;
+}
+
+static void port_key(const struct svc_port *p, unsigned char key[3])
+{
+	key[0] = (unsigned char)p->protocol;
+	key[1] = (unsigned char)(p->port >> 8);
+	key[2] = (unsigned char)(p->port & 0xff);
+}
+
+size_t keylist_port_use(const struct keylist *l, const struct svc_port *p)
+{
+	unsigned char key[3];
+	port_key(p, key);
+	return (size_t)(uintptr_t)hmap_get(&l->port_use, key, sizeof(key));
+}
+
+/* Counts (delta +1) or uncounts (-1) the ports of user u on an address of list l. */
+static void count_ports(struct keylist *l, const struct asvc *u, int delta)
+{
+	for (size_t i = 0; l && i < u->nports; i++) {
+		unsigned char key[3];
+		port_key(&u->ports[i], key);
+		uintptr_t c = (uintptr_t)hmap_get(&l->port_use, key, sizeof(key));
+		c = delta > 0 ? c + 1 : c - 1;
+		if (c)
+			hmap_put(&l->port_use, key, sizeof(key), (void *)c);
+		else
+			hmap_del(&l->port_use, key, sizeof(key));
+	}
+}
+
+/* The list of e's group, NULL when e is not shareable. */
+static struct keylist *group_of(const struct alloc *a, const struct ipent *e)
+{
+	return *e->sharing ? keylist_get(a, e->sharing, e->backend) : NULL;
 }
 
 static void index_add(struct alloc *a, struct ipent *e)
 {
 	if (!*e->sharing)
 		return;
-	struct keylist *l = keylist_get(a, e->sharing);
+	struct keylist *l = keylist_get(a, e->sharing, e->backend);
 	if (!l) {
 		l = XNEW(struct keylist);
-		hmap_put(&a->sharing, e->sharing, strlen(e->sharing), l);
+		hmap_init(&l->port_use);
+		size_t len;
+		char *k = group_key(e->sharing, e->backend, &len);
+		hmap_put(&a->sharing, k, len, l);
+		free(k);
 	}
 	/* Capacity is the next power of two of n, so growth is amortised O(1). */
 	if ((l->n & (l->n - 1)) == 0)
 		l->v = xreallocarray(l->v, l->n ? l->n * 2 : 1, sizeof(*l->v));
 	e->key_index = l->n;
 	l->v[l->n++] = e;
+	for (size_t u = 0; u < e->nusers; u++)
+		count_ports(l, e->users[u], +1);
+}
+
+static void keylist_free(struct keylist *l)
+{
+	hmap_free(&l->port_use);
+	free(l->v);
+	free(l);
 }
 
 static void index_remove(struct alloc *a, struct ipent *e)
 {
 	if (!*e->sharing)
 		return;
-	struct keylist *l = keylist_get(a, e->sharing);
+	struct keylist *l = keylist_get(a, e->sharing, e->backend);
 	if (!l || e->key_index >= l->n || l->v[e->key_index] != e)
 		log_fatal("alloc", "sharing index out of step", "key=%s", e->sharing);
+	for (size_t u = 0; u < e->nusers; u++)
+		count_ports(l, e->users[u], -1);
 	l->v[e->key_index] = l->v[--l->n];
 	l->v[e->key_index]->key_index = e->key_index;
 	if (l->n == 0) {
-		hmap_del(&a->sharing, e->sharing, strlen(e->sharing));
-		free(l->v);
-		free(l);
+		size_t len;
+		char *k = group_key(e->sharing, e->backend, &len);
+		hmap_del(&a->sharing, k, len);
+		free(k);
+		keylist_free(l);
 	}
 }
 
 static void set_keys(struct alloc *a, struct ipent *e, const char *sharing, const char *backend)
 {
-	if (e->sharing && strcmp(e->sharing, sharing) == 0) {
-		if (strcmp(e->backend, backend) != 0) {
-			free(e->backend);
-			e->backend = xstrdup(backend);
-		}
+	if (e->sharing && strcmp(e->sharing, sharing) == 0 && strcmp(e->backend, backend) == 0)
 		return;
-	}
 	if (e->sharing) {
 		index_remove(a, e);
 		free(e->sharing);
@@ -133,6 +200,7 @@ void state_unassign(struct alloc *a, struct asvc *s)
 			j++;
 		if (j == e->nusers)
 			log_fatal("alloc", "service missing from its address", "service=%s", s->key);
+		count_ports(group_of(a, e), s, -1);
 		e->users[j] = e->users[--e->nusers];
 		if (e->nusers == 0) {
 			index_remove(a, e);
@@ -152,8 +220,18 @@ void state_assign(struct alloc *a, struct asvc *s, struct apool *pool, const ip_
 	/* The inputs may point into s itself (re-assigning the same IPs): copy them first. */
 	ip_addr want[2];
 	memcpy(want, ips, nips * sizeof(*want));
+	/* Duplicates dropped (the API server refuses them anyway): the port counts of the sharing
+	 * index assume each port appears once per Service. */
 	struct svc_port *port_copy = xcalloc(nports ? nports : 1, sizeof(*port_copy));
-	memcpy(port_copy, ports, nports * sizeof(*port_copy));
+	size_t nunique = 0;
+	for (size_t i = 0; i < nports; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < nunique && !dup; j++)
+			dup = same_port(&port_copy[j], &ports[i]);
+		if (!dup)
+			port_copy[nunique++] = ports[i];
+	}
+	nports = nunique;
 	char *sharing_copy = xstrdup(sharing);
 	char *backend_copy = xstrdup(backend);
 
@@ -195,6 +273,7 @@ void state_assign(struct alloc *a, struct asvc *s, struct apool *pool, const ip_
 			e->users = xreallocarray(e->users, e->nusers ? e->nusers * 2 : 1,
 						 sizeof(*e->users));
 		e->users[e->nusers++] = s;
+		count_ports(group_of(a, e), s, +1);
 		s->ips[i] = want[i];
 	}
 	s->nips = nips;
@@ -208,17 +287,9 @@ void state_drop_all_ips(struct alloc *a)
 		ipent_free(slot->value);
 	hmap_free(&a->ips);
 	it = 0;
-	while (hmap_next(&a->sharing, &it, &slot)) {
-		struct keylist *l = slot->value;
-		free(l->v);
-		free(l);
-	}
+	while (hmap_next(&a->sharing, &it, &slot))
+		keylist_free(slot->value);
 	hmap_free(&a->sharing);
-}
-
-static bool same_port(const struct svc_port *x, const struct svc_port *y)
-{
-	return x->port == y->port && x->protocol == y->protocol;
 }
 
 /* The first of the Service's ports already used on e by another Service, or NULL. */

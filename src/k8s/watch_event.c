@@ -65,7 +65,8 @@ int k8s_watch_event_parse(const char *line, size_t len, struct k8s_watch_event *
 	ev->rv = json_string_value(json_object_get(json_object_get(obj, "metadata"),
 						   "resourceVersion"));
 	if (!ev->rv || !*ev->rv) {
-		snprintf(err, errlen, "%s event object has no metadata.resourceVersion", type);
+		snprintf(err, errlen, "%s event object has no metadata.resourceVersion",
+			 k8s_watch_type_name(ev->type));
 		k8s_watch_event_clear(ev);
 		return -1;
 	}

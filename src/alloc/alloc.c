@@ -59,33 +59,20 @@ bool alloc_release(struct alloc *a, const char *namespace, const char *name)
 		return false;
 	bool held = s->nips > 0;
 	state_unassign(a, s);
-	s->pending = false;
+	svc_set_pending(a, s, false);
 	svc_maybe_drop(a, s);
 	return held;
 }
 
-static int seq_cmp(const void *x, const void *y)
-{
-	const struct asvc *a = *(struct asvc *const *)x, *b = *(struct asvc *const *)y;
-	return a->pending_seq < b->pending_seq ? -1 : a->pending_seq > b->pending_seq;
-}
-
 void alloc_pending(const struct alloc *a, struct alloc_keys *out)
 {
-	struct asvc **list = xcalloc(a->services.n ? a->services.n : 1, sizeof(*list));
-	size_t n = 0, it = 0;
-	const struct hmap_slot *slot;
-	while (hmap_next(&a->services, &it, &slot)) {
-		struct asvc *s = slot->value;
-		if (s->pending)
-			list[n++] = s;
-	}
-	qsort(list, n, sizeof(*list), seq_cmp);
+	size_t n = 0;
+	for (const struct asvc *s = a->pending_head; s; s = s->pending_next)
+		n++;
 	out->v = xcalloc(n ? n : 1, sizeof(*out->v));
-	out->n = n;
-	for (size_t i = 0; i < n; i++)
-		out->v[i] = xstrdup(list[i]->key);
-	free(list);
+	out->n = 0;
+	for (const struct asvc *s = a->pending_head; s; s = s->pending_next)
+		out->v[out->n++] = xstrdup(s->key);
 }
 
 size_t alloc_service_ips(const struct alloc *a, const char *namespace, const char *name,

@@ -123,7 +123,7 @@ const char *svc_replacement_key(unsigned bit);
  */
 bool svc_class_handled(const char *svc_class, const char *my_class);
 
-/* --- the allocator (alloc.c, alloc_pools.c, alloc_sync.c) ---------------------------------- */
+/* --- the allocator (alloc.c, pools_set.c, sync.c; choose.c, state.c, pool.c inside) -------- */
 
 struct alloc;
 

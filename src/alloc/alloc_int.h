@@ -78,7 +78,8 @@ struct asvc {
 	char *sharing;
 	char *backend;
 	bool pending;
-	uint64_t pending_seq;
+	struct asvc *pending_prev;   /* the pending list, oldest failure first */
+	struct asvc *pending_next;
 };
 
 /*
@@ -100,7 +101,7 @@ struct alloc {
 	struct hmap services;        /* key -> struct asvc */
 	struct hmap ips;             /* struct ip_addr bytes -> struct ipent */
 	struct hmap sharing;         /* sharing key '\0' backend key -> struct keylist */
-	uint64_t seq;
+	struct asvc *pending_head, *pending_tail;
 };
 
 /* What allocation needs to know about one request, computed once from the view. */
@@ -130,6 +131,8 @@ void pool_index_build(struct alloc *a);
 /* --- state (state.c) --------------------------------------------------------------------- */
 struct asvc *svc_get(const struct alloc *a, const char *key);
 struct asvc *svc_get_or_add(struct alloc *a, const char *key);
+/* Puts s on the pending list (at the end, if not there yet) or takes it off. */
+void svc_set_pending(struct alloc *a, struct asvc *s, bool pending);
 /* Drops the record when it holds no IPs and is not pending. */
 void svc_maybe_drop(struct alloc *a, struct asvc *s);
 struct ipent *ipent_get(const struct alloc *a, const ip_addr *ip);

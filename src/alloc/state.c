@@ -42,6 +42,32 @@ struct asvc *svc_get_or_add(struct alloc *a, const char *key)
 	return s;
 }
 
+void svc_set_pending(struct alloc *a, struct asvc *s, bool pending)
+{
+	if (s->pending == pending)
+		return;
+	s->pending = pending;
+	if (pending) {
+		s->pending_prev = a->pending_tail;
+		s->pending_next = NULL;
+		if (a->pending_tail)
+			a->pending_tail->pending_next = s;
+		else
+			a->pending_head = s;
+		a->pending_tail = s;
+		return;
+	}
+	if (s->pending_prev)
+		s->pending_prev->pending_next = s->pending_next;
+	else
+		a->pending_head = s->pending_next;
+	if (s->pending_next)
+		s->pending_next->pending_prev = s->pending_prev;
+	else
+		a->pending_tail = s->pending_prev;
+	s->pending_prev = s->pending_next = NULL;
+}
+
 void svc_maybe_drop(struct alloc *a, struct asvc *s)
 {
 	if (s->nips || s->pending)

@@ -116,10 +116,7 @@ static void mark_pending(struct alloc *a, const char *key)
 {
 	struct asvc *s = svc_get_or_add(a, key);
 	state_unassign(a, s);
-	if (!s->pending) {
-		s->pending = true;
-		s->pending_seq = ++a->seq;
-	}
+	svc_set_pending(a, s, true);
 }
 
 /* Keeps the current IPs if still right; returns how many are kept (0: allocate afresh). */
@@ -238,7 +235,7 @@ void alloc_sync(struct alloc *a, const struct alloc_service *svc, struct alloc_r
 		add_event(res, false, "IPAllocated", "Assigned IP %s", q);
 		free(q);
 	}
-	s->pending = false;
+	svc_set_pending(a, s, false);
 	res->outcome = ALLOC_ASSIGNED;
 	res->nips = s->nips;
 	memcpy(res->ips, s->ips, s->nips * sizeof(*res->ips));

@@ -33,8 +33,8 @@ static const struct scenario seed_cases[] = {
 	} },
 	{ "a sync of an assigned Service changes nothing and emits nothing", {
 		"pool p 10.0.0.0/24",
-		"svc a/a -> 10.0.0.0",
-		"svc a/a -> 10.0.0.0",
+		"svc a/a -> 10.0.0.0", "changed yes",
+		"svc a/a -> 10.0.0.0", "changed no",
 		"noevent IPAllocated",
 	} },
 	{ "not a LoadBalancer: IP released", {
@@ -423,6 +423,21 @@ static const struct scenario restart_cases[] = {
 		"cleared ",
 		"svc a/a -> 10.0.1.0",
 		"event ClearAssignment pool p not compatible for ip assignment",
+	} },
+	{ "a deleted pool clears its Services; the other pool's stay", {
+		"pool p 10.0.0.0/24", "pool q 10.0.1.0/24",
+		"svc a/a pool=p -> 10.0.0.0", "svc a/b pool=q -> 10.0.1.0",
+		"newconfig", "pool q 10.0.1.0/24", "apply",
+		"cleared a/a",
+		"svc a/b pool=q -> 10.0.1.0", "changed no",
+		"svc a/a pool=p -> fail:unknown pool \"p\"",
+	} },
+	{ "a Service that fails again keeps its place in the pending list", {
+		"pool p 10.0.0.0/32",
+		"svc a/a -> 10.0.0.0",
+		"svc a/b -> fail:no available IPs", "svc a/c -> fail:no available IPs",
+		"svc a/b -> fail:no available IPs",
+		"pending a/b,a/c",
 	} },
 	{ "autoAssign turned off keeps existing assignments", {
 		"pool p 10.0.0.0/24",

@@ -18,6 +18,7 @@
  *                              ('_' in REASON stands for a space)
  *   noevent REASON             ... and not REASON
  *   frompool P                 the last sync's ip-allocated-from-pool
+ *   changed yes|no             whether the last sync changed the Service's status
  *   deprecated N               the last sync's deprecated-annotation bits
  *   del NS/NAME                the Service is deleted
  *   pending A,B                alloc_pending() lists exactly these ("" for none)
@@ -293,6 +294,9 @@ static void run(const char *name, const char *const *steps, size_t nsteps)
 		} else if (strcmp(cmd, "frompool") == 0) {
 			if (!w.last.pool || strcmp(w.last.pool, args) != 0)
 				fail_at(&w, "ip-allocated-from-pool", w.last.pool ? w.last.pool : "(none)");
+		} else if (strcmp(cmd, "changed") == 0) {
+			if (w.last.changed != (strcmp(args, "yes") == 0))
+				fail_at(&w, "changed", args);
 		} else if (strcmp(cmd, "deprecated") == 0) {
 			assert_int_equal(w.last.deprecated, (unsigned)atoi(args));
 		} else if (strcmp(cmd, "del") == 0) {

@@ -1,0 +1,95 @@
+/*
+ * The BGP speaker as the rest of ingot sees it: set the peers, set the routes each peer should
+ * hold, read session states and counters. Everything runs on the process loop (core/loop.h);
+ * sessions connect, listen, keep their timers and send UPDATEs on their own.
+ *
+ * Routes are announced with this node as next hop: ORIGIN IGP, AS_PATH empty towards internal
+ * peers and our AS towards external ones, LOCAL_PREF towards internal peers only (RFC 4271 §5.1),
+ * IPv6 in MP_REACH_NLRI with the global and, when on-link, the link-local next hop (RFC 4760,
+ * RFC 2545). Received UPDATEs are validated (RFC 7606) and discarded: nothing is installed.
+ */
+#ifndef INGOT_BGP_BGP_H
+#define INGOT_BGP_BGP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+
+struct bgp_large_community;
+
+/* What may differ from route to route. Arrays are borrowed by bgp_peer_set_routes(), which
+ * copies them. */
+struct bgp_route_attrs {
+	bool has_local_pref;             /* internal peers only; 100 when unset */
+	uint32_t local_pref;
+	bool has_med;
+	uint32_t med;
+	size_t ncommunities;
+	const uint32_t *communities;
+	size_t next_communities;
+	const uint64_t *ext_communities; /* e.g. bgp_ext_community_link_bandwidth() */
+	size_t nlarge_communities;
+	const struct bgp_large_community *large_communities;
+};
+
+struct bgp_route {
+	ip_prefix prefix;
+	const struct bgp_route_attrs *attrs;   /* NULL: none of the above */
+};
+
+struct bgp_peer_config {
+	ip_addr address;
+	uint16_t port;                 /* 0: 179 */
+	uint32_t peer_as;
+	uint32_t local_as;
+	uint32_t router_id;            /* host order, non-zero */
+	ip_addr source;                /* IP_NONE: the kernel picks */
+	uint16_t hold_time;            /* 0: 90 */
+	uint16_t connect_retry_time;   /* 0: 120 */
+	const char *password;          /* TCP-MD5 (RFC 2385); NULL or "" for none; copied */
+	uint8_t ebgp_multihop;         /* TTL for external peers; 0: 1 (directly connected) */
+	bool passive;                  /* wait for the peer to connect */
+	bool graceful_restart;         /* advertise RFC 4724 (with N, RFC 8538) */
+	uint16_t gr_time;              /* restart time we advertise, seconds */
+	ip_addr next_hop_v4;           /* IP_NONE: the session's local IPv4 address */
+	ip_addr next_hop_v6;           /* IP_NONE: the session's local IPv6 address */
+	ip_addr next_hop_v6_ll;        /* link-local next hop when on-link, or IP_NONE */
+};
+
+struct bgp_speaker;
+struct bgp_peer;
+
+/* The speaker owns its peers; bgp_speaker_free() sends Cease to all and closes them. */
+struct bgp_speaker *bgp_speaker_new(void);
+void bgp_speaker_free(struct bgp_speaker *s);
+/* Accept incoming sessions on addr:port (port 0 picks one; *bound_port reports it). */
+bool bgp_speaker_listen(struct bgp_speaker *s, const ip_addr *addr, uint16_t port,
+			uint16_t *bound_port);
+
+/*
+ * Makes the peer set exactly `peers` (matched by address and port): new ones start, missing ones
+ * get Cease/Peer De-configured and go, changed ones restart. Returns false (and changes nothing)
+ * when a config is invalid.
+ */
+bool bgp_set_peers(struct bgp_speaker *s, const struct bgp_peer_config *peers, size_t n);
+struct bgp_peer *bgp_find_peer(struct bgp_speaker *s, const ip_addr *address, uint16_t port);
+/* The routes this peer should hold from us; the difference goes out once Established. */
+void bgp_peer_set_routes(struct bgp_peer *p, const struct bgp_route *routes, size_t n);
+
+struct bgp_peer_status {
+	int state;                     /* enum bgp_state (bgp/fsm.h) */
+	const char *state_name;
+	uint32_t established_count;
+	uint64_t msgs_in, msgs_out;
+	uint64_t updates_in, updates_out;
+	size_t prefixes_advertised;
+	uint8_t last_sent_code, last_sent_subcode;
+	uint8_t last_recv_code, last_recv_subcode;
+};
+void bgp_peer_status(const struct bgp_peer *p, struct bgp_peer_status *out);
+size_t bgp_peer_count(const struct bgp_speaker *s);
+struct bgp_peer *bgp_peer_at(struct bgp_speaker *s, size_t i);
+
+#endif

@@ -88,7 +88,7 @@ void ndp_build_unsolicited_na(wbuf *out, const ip_addr *ip, const eth_addr *self
  */
 uint16_t ndp_icmp6_checksum(const ip_addr *src, const ip_addr *dst, rbuf msg);
 
-/* ff02::1:ffXX:XXXX for a (RFC 4291 2.7.1). */
+/* The solicited-node group of a: ff02::1:ff00:0/104 plus its last 24 bits (RFC 4291 2.7.1). */
 ip_addr ndp_solicited_node(const ip_addr *a);
 bool ndp_is_solicited_node(const ip_addr *a);
 /* 33:33 followed by the group's last four bytes (RFC 2464 7). */

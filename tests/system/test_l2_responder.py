@@ -330,3 +330,25 @@ def test_interface_selection_follows_netlink_events(l2_lab, driver):
     assert sorted(a.select("10.99.0.1")) == ["br-svc", "eth0"]
     node.run(["ip", "link", "del", "br-svc"])
     node.wait_for(lambda: a.select("10.77.0.9") == ["eth0"], timeout=3, what="br-svc gone")
+
+
+def test_mac_change_is_picked_up_and_announced(l2_lab, driver):
+    """The node's MAC changes (as on a bond failover with fail_over_mac): the responder hears it
+    from rtnetlink, answers with the new MAC and announces it, so the client's entries move."""
+    node, client = l2_lab.nodes[0], l2_lab.client
+    v4, v6 = vips(l2_lab, 60)
+    for vip in (v4, v6):
+        node.serve_vip(vip)
+    Announcer(node, driver, [v4, v6])
+    for vip in (v4, v6):
+        assert client.ping(vip)
+        client.wait_for(lambda: client.neigh_lladdr(vip) == node.mac(), timeout=5,
+                        what=f"neighbour entry for {vip}")
+    time.sleep(1.2)                                # past locktime
+    new_mac = "00:00:5e:00:53:01"                  # RFC 7042 documentation range
+    node.run(["ip", "link", "set", "eth0", "address", new_mac])
+    for vip in (v4, v6):
+        client.wait_for(lambda: client.neigh_lladdr(vip) == new_mac, timeout=3,
+                        what=f"neighbour entry for {vip} to follow the new MAC")
+    assert arping(client, v4) == {new_mac}
+    assert ndisc(client, v6) == new_mac

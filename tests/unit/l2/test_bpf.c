@@ -124,10 +124,10 @@ static void test_drops_everything_else(void **state)
 	f[13] = 0x00;
 	assert_false(passes(p, f, sizeof(f)));
 	/* Frames too short to hold the fields the filter loads. */
-	const uint8_t arp_stub[14] = { [12] = 0x08, [13] = 0x06 };
-	assert_false(passes(p, arp_stub, sizeof(arp_stub)));
-	const uint8_t ip6_stub[40] = { [12] = 0x86, [13] = 0xdd, [20] = 58 };
-	assert_false(passes(p, ip6_stub, sizeof(ip6_stub)));
+	const uint8_t arp_short[14] = { [12] = 0x08, [13] = 0x06 };
+	assert_false(passes(p, arp_short, sizeof(arp_short)));
+	const uint8_t ip6_short[40] = { [12] = 0x86, [13] = 0xdd, [20] = 58 };
+	assert_false(passes(p, ip6_short, sizeof(ip6_short)));
 	assert_false(passes(p, f, 1));
 }
 

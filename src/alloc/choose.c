@@ -35,7 +35,8 @@ bool pool_compatible(const struct apool *p, const struct alloc_service *svc)
 		return true;
 	/* namespaceSelectors are matched here against the Namespace's labels; MetalLB resolves
 	 * them into its namespace list when it parses the config. Same result. */
-	if (ns_restricted(c) && !strings_contains(&c->namespaces, svc->namespace ? svc->namespace : "") &&
+	const char *ns = svc->namespace ? svc->namespace : "";
+	if (ns_restricted(c) && !strings_contains(&c->namespaces, ns) &&
 	    !selectors_match(&c->namespace_selectors, &svc->namespace_labels, false))
 		return false;
 	return selectors_match(&c->service_selectors, &svc->labels, true);

@@ -374,8 +374,8 @@ char *state_check_sharing(const struct alloc *a, const char *key, const ip_addr 
 			}
 			list[o] = '\0';
 			char *q = go_quote(key);
-			char *err = xasprintf("can't change sharing key for %s, address also in use by %s",
-					      q, list);
+			char *err = xasprintf("can't change sharing key for %s, "
+					      "address also in use by %s", q, list);
 			free(q);
 			free(list);
 			return err;

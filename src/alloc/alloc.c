@@ -25,14 +25,8 @@ void alloc_free(struct alloc *a)
 	state_drop_all_ips(a);
 	size_t it = 0;
 	const struct hmap_slot *slot;
-	while (hmap_next(&a->services, &it, &slot)) {
-		struct asvc *s = slot->value;
-		free(s->key);
-		free(s->ports);
-		free(s->sharing);
-		free(s->backend);
-		free(s);
-	}
+	while (hmap_next(&a->services, &it, &slot))
+		svc_record_free(slot->value);
 	hmap_free(&a->services);
 	for (size_t i = 0; i < a->npools; i++)
 		pool_destroy(&a->pools[i]);

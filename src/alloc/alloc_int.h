@@ -133,6 +133,8 @@ struct asvc *svc_get(const struct alloc *a, const char *key);
 struct asvc *svc_get_or_add(struct alloc *a, const char *key);
 /* Puts s on the pending list (at the end, if not there yet) or takes it off. */
 void svc_set_pending(struct alloc *a, struct asvc *s, bool pending);
+/* Frees a record (already out of the map). */
+void svc_record_free(struct asvc *s);
 /* Drops the record when it holds no IPs and is not pending. */
 void svc_maybe_drop(struct alloc *a, struct asvc *s);
 struct ipent *ipent_get(const struct alloc *a, const ip_addr *ip);

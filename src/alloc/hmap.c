@@ -54,7 +54,7 @@ static void grow(struct hmap *m)
 {
 	struct hmap_slot *old = m->slots;
 	size_t old_cap = m->cap;
-	m->cap = old_cap ? old_cap * 2 : 16;
+	m->cap = old_cap ? old_cap * 2 : 4;   /* small: many maps hold a port or two */
 	m->slots = xcalloc(m->cap, sizeof(*m->slots));
 	for (size_t i = 0; i < old_cap; i++) {
 		if (!old[i].key)

@@ -12,6 +12,20 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 
+/* Most Services have no sharing key and a Cluster policy: one shared "" instead of two mallocs. */
+static char empty_key[1];
+
+static char *key_dup(const char *text)
+{
+	return *text ? xstrdup(text) : empty_key;
+}
+
+static void key_free(char *text)
+{
+	if (text != empty_key)
+		free(text);
+}
+
 static bool same_port(const struct svc_port *x, const struct svc_port *y)
 {
 	return x->port == y->port && x->protocol == y->protocol;
@@ -73,10 +87,15 @@ void svc_maybe_drop(struct alloc *a, struct asvc *s)
 	if (s->nips || s->pending)
 		return;
 	hmap_del(&a->services, s->key, strlen(s->key));
+	svc_record_free(s);
+}
+
+void svc_record_free(struct asvc *s)
+{
 	free(s->key);
 	free(s->ports);
-	free(s->sharing);
-	free(s->backend);
+	key_free(s->sharing);
+	key_free(s->backend);
 	free(s);
 }
 
@@ -197,18 +216,18 @@ static void set_keys(struct alloc *a, struct ipent *e, const char *sharing, cons
 		return;
 	if (e->sharing) {
 		index_remove(a, e);
-		free(e->sharing);
-		free(e->backend);
+		key_free(e->sharing);
+		key_free(e->backend);
 	}
-	e->sharing = xstrdup(sharing);
-	e->backend = xstrdup(backend);
+	e->sharing = key_dup(sharing);
+	e->backend = key_dup(backend);
 	index_add(a, e);
 }
 
 static void ipent_free(struct ipent *e)
 {
-	free(e->sharing);
-	free(e->backend);
+	key_free(e->sharing);
+	key_free(e->backend);
 	free(e->users);
 	free(e);
 }
@@ -258,13 +277,13 @@ void state_assign(struct alloc *a, struct asvc *s, struct apool *pool, const ip_
 			port_copy[nunique++] = ports[i];
 	}
 	nports = nunique;
-	char *sharing_copy = xstrdup(sharing);
-	char *backend_copy = xstrdup(backend);
+	char *sharing_copy = key_dup(sharing);
+	char *backend_copy = key_dup(backend);
 
 	state_unassign(a, s);
 	free(s->ports);
-	free(s->sharing);
-	free(s->backend);
+	key_free(s->sharing);
+	key_free(s->backend);
 	s->ports = port_copy;
 	s->nports = nports;
 	s->sharing = sharing_copy;

@@ -80,6 +80,9 @@ struct cfg_model *config_load_files(char *const *paths, size_t n, struct cfg_dia
  * false. *live may be NULL on the first load.
  */
 bool config_reload(struct cfg_model **live, char *const *paths, size_t n, struct cfg_diags *diags);
+/* The same from inputs in memory (objects the Kubernetes API returned, as JSON). */
+bool config_reload_inputs(struct cfg_model **live, const struct cfg_input *inputs, size_t n,
+			  struct cfg_diags *diags);
 
 /*
  * Decode without cross-object validation (what config_load runs first). Returns the model even

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config/crd.h"
+#include "config/values.h"
 #include "config/yaml_json.h"
 #include "core/xalloc.h"
 
@@ -39,6 +40,9 @@ static void read_meta(struct dctx *c, const json_t *doc, struct cfg_meta *meta)
 			d_error(c, md, "metadata.name", "required");
 		free(meta->name);
 		meta->name = xstrdup("");
+	} else if (!k8s_object_name_ok(meta->name)) {
+		d_error(c, json_object_get(md, "name"), "metadata.name",
+			"invalid name \"%s\": must be a lowercase RFC 1123 subdomain", meta->name);
 	}
 }
 

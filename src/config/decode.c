@@ -254,6 +254,21 @@ bool d_labels(struct dctx *c, const json_t *obj, const char *path, const char *k
 	return ok;
 }
 
+/* Label syntax as Kubernetes' LabelSelectorAsSelector checks it (value NULL: key only). */
+static bool label_ok(struct dctx *c, const json_t *node, const char *path, const char *key,
+		     const char *value)
+{
+	if (!k8s_label_key_ok(key)) {
+		d_error(c, node, path, "invalid label key \"%s\"", key);
+		return false;
+	}
+	if (value && !k8s_label_value_ok(value)) {
+		d_error(c, node, path, "invalid label value \"%s\" for key \"%s\"", value, key);
+		return false;
+	}
+	return true;
+}
+
 static bool d_expr(struct dctx *c, const json_t *node, const char *path, struct cfg_sel_expr *e)
 {
 	static const char *const keys[] = { "key", "operator", "values", NULL };
@@ -289,6 +304,13 @@ static bool d_expr(struct dctx *c, const json_t *node, const char *path, struct 
 		ok = false;
 	}
 	free(op);
+	if (*e->key) {
+		d_path(p, path, "key");
+		ok = ok && label_ok(c, node, p, e->key, NULL);
+	}
+	d_path(p, path, "values");
+	for (size_t i = 0; ok && i < e->values.n; i++)
+		ok = label_ok(c, node, p, e->key, e->values.v[i]);
 	for (size_t i = 0; i < e->values.n; i++) {
 		for (size_t j = i + 1; j < e->values.n; j++) {
 			if (strcmp(e->values.v[i], e->values.v[j]) == 0) {
@@ -311,6 +333,11 @@ bool d_selector(struct dctx *c, const json_t *node, const char *path, enum d_sel
 		return false;
 	bool ok = d_known_keys(c, node, path, keys);
 	ok &= d_labels(c, node, path, keys[0], &out->match_labels);
+	for (size_t i = 0; i < out->match_labels.n; i++) {
+		char p[DPATH_MAX];
+		d_path(p, path, keys[0]);
+		ok &= label_ok(c, node, p, out->match_labels.v[i].key, out->match_labels.v[i].value);
+	}
 	json_t *exprs = field(node, keys[1]);
 	if (!exprs)
 		return ok;

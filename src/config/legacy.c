@@ -59,8 +59,15 @@ static void legacy_peer(struct legacy *l, const json_t *node, size_t index)
 	d_ip(c, node, path, "peer-address", "peer address", &p->addr, &p->has_addr);
 	bool has_port = false;
 	v = 0;
-	if (d_uint(c, node, path, "peer-port", 1, UINT16_MAX, &v, &has_port) && has_port)
+	if (d_uint(c, node, path, "peer-port", 1, UINT16_MAX, &v, &has_port) && has_port) {
 		p->port = (uint16_t)v;
+		if (v > 16384) {
+			char pp[DPATH_MAX];
+			d_path(pp, path, "peer-port");
+			d_warn(c, node, pp, "above 16384: the BGPPeer CRD schema would refuse the "
+			       "converted peer");
+		}
+	}
 	d_ip(c, node, path, "source-address", "source address", &p->src, &p->has_src);
 	/* v0.12 parseHoldTime: 90s when unset; keepalive defaults to a third of it. */
 	int64_t hold = 90000, ka = 0;
@@ -191,6 +198,11 @@ static void legacy_pool(struct legacy *l, const json_t *node, size_t index)
 		d_error(c, node, p, "missing pool name");
 		free(name);
 		name = xasprintf("(pool %zu)", index);
+	}
+	if (!k8s_object_name_ok(name)) {
+		d_path(p, path, "name");
+		d_warn(c, node, p, "\"%s\" is not a valid Kubernetes object name: the API server "
+		       "would refuse the converted IPAddressPool", name);
 	}
 	struct cfg_pool *pool = model_add_pool(l->m);
 	legacy_meta(l, &pool->meta, name, d_line(c, node));

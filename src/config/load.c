@@ -110,12 +110,23 @@ struct cfg_model *config_load_files(char *const *paths, size_t n, struct cfg_dia
 	return m;
 }
 
-bool config_reload(struct cfg_model **live, char *const *paths, size_t n, struct cfg_diags *diags)
+/* The one place a loaded model replaces the live one: only a model that passed validation. */
+static bool swap_in(struct cfg_model **live, struct cfg_model *fresh)
 {
-	struct cfg_model *fresh = config_load_files(paths, n, diags);
 	if (!fresh)
 		return false;  /* *live untouched: the previous configuration stays in force */
 	model_free(*live);
 	*live = fresh;
 	return true;
+}
+
+bool config_reload(struct cfg_model **live, char *const *paths, size_t n, struct cfg_diags *diags)
+{
+	return swap_in(live, config_load_files(paths, n, diags));
+}
+
+bool config_reload_inputs(struct cfg_model **live, const struct cfg_input *inputs, size_t n,
+			  struct cfg_diags *diags)
+{
+	return swap_in(live, config_load(inputs, n, diags));
 }

@@ -39,4 +39,9 @@ int community_cmp(const struct cfg_community *a, const struct cfg_community *b);
 char *base64_decode_text(const char *text);
 char *base64_encode(const char *data, size_t len);
 
+/* Kubernetes name syntax (names.c): DNS-1123 subdomain object names, label keys and values. */
+bool k8s_object_name_ok(const char *name);
+bool k8s_label_key_ok(const char *key);
+bool k8s_label_value_ok(const char *value);
+
 #endif

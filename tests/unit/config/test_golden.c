@@ -342,6 +342,45 @@ static void test_unsupported_fields_warn(void **state)
 	cfg_diags_free(&diags);
 }
 
+/* What the API server would refuse after conversion is said when the legacy file is read. */
+static void test_legacy_conversion_warnings(void **state)
+{
+	const char *text = "peers:\n- {my-asn: 1, peer-asn: 2, peer-address: 10.0.0.1, peer-port: 20000}\n"
+			   "address-pools:\n- {name: Gold_Pool, protocol: layer2, addresses: [10.0.0.0/24]}\n";
+	struct cfg_diags diags = { 0 };
+	struct cfg_model *m = load_text("legacy.yaml", text, &diags);
+	assert_non_null(m);
+	assert_int_equal(cfg_diags_count(&diags, CFG_WARNING), 2);
+	char *w0 = cfg_diag_message(&diags.v[0]);
+	assert_string_equal(w0, "ConfigMap/config: peers[0].peer-port: above 16384: the BGPPeer CRD "
+				"schema would refuse the converted peer");
+	free(w0);
+	assert_int_equal(m->peers[0].port, 20000);
+	model_free(m);
+	cfg_diags_free(&diags);
+}
+
+/* Reload from in-memory inputs (what the Kubernetes watcher hands over) keeps the same contract. */
+static void test_reload_inputs(void **state)
+{
+	const char *good = "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+			   "metadata: {name: a}\nspec: {addresses: [10.0.0.0/24]}\n";
+	const char *bad = "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+			  "metadata: {name: a}\nspec: {}\n";
+	struct cfg_input in = { .name = "api", .data = good, .len = strlen(good) };
+	struct cfg_model *live = NULL;
+	struct cfg_diags diags = { 0 };
+	assert_true(config_reload_inputs(&live, &in, 1, &diags));
+	struct cfg_model *before = live;
+	in.data = bad;
+	in.len = strlen(bad);
+	assert_false(config_reload_inputs(&live, &in, 1, &diags));
+	assert_ptr_equal(live, before);
+	assert_int_equal(live->pools[0].naddrs, 1);
+	model_free(live);
+	cfg_diags_free(&diags);
+}
+
 /* Several files load as one configuration; cross-file rules apply. */
 static void test_multiple_inputs(void **state)
 {
@@ -440,6 +479,8 @@ int main(void)
 		cmocka_unit_test(test_error_lines),
 		cmocka_unit_test(test_unsupported_fields_warn),
 		cmocka_unit_test(test_multiple_inputs),
+		cmocka_unit_test(test_legacy_conversion_warnings),
+		cmocka_unit_test(test_reload_inputs),
 		cmocka_unit_test(test_reload_keeps_previous),
 		cmocka_unit_test(test_model_equal_differences),
 	};

@@ -74,6 +74,30 @@ static void test_base64(void **state)
 	free(e);
 }
 
+static void test_kubernetes_names(void **state)
+{
+	assert_true(k8s_object_name_ok("my-ip-space"));
+	assert_true(k8s_object_name_ok("a.b-c.d"));
+	assert_false(k8s_object_name_ok("My_Pool"));
+	assert_false(k8s_object_name_ok("-a"));
+	assert_false(k8s_object_name_ok("a."));
+	assert_false(k8s_object_name_ok(""));
+	assert_true(k8s_label_key_ok("kubernetes.io/hostname"));
+	assert_true(k8s_label_key_ok("Rack_1.a"));
+	assert_false(k8s_label_key_ok("a/b/c"));
+	assert_false(k8s_label_key_ok("Example.com/x"));
+	assert_false(k8s_label_key_ok("bad key"));
+	assert_false(k8s_label_key_ok("/x"));
+	char long_name[70];
+	memset(long_name, 'a', 64);
+	long_name[64] = '\0';
+	assert_false(k8s_label_key_ok(long_name));
+	assert_true(k8s_label_value_ok(""));
+	assert_true(k8s_label_value_ok("NodeA"));
+	assert_false(k8s_label_value_ok("-node"));
+	assert_false(k8s_label_value_ok(long_name));
+}
+
 static json_t *one_doc(const char *text)
 {
 	struct yj_docs docs = { 0 };
@@ -185,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_communities),
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_kubernetes_names),
 		cmocka_unit_test(test_scalar_resolution),
 		cmocka_unit_test(test_documents_and_lines),
 		cmocka_unit_test(test_hostile_yaml),

@@ -50,31 +50,67 @@ static void add_event(struct alloc_result *res, bool warning, const char *reason
 	};
 }
 
+/* %q of the status IPs as written: ["a" "b"]. */
+static char *quote_status(const struct alloc_service *svc)
+{
+	size_t len = 3;
+	char **parts = xcalloc(svc->nstatus_ips ? svc->nstatus_ips : 1, sizeof(*parts));
+	size_t n = 0;
+	for (size_t i = 0; i < svc->nstatus_ips; i++) {
+		if (svc->status_ips[i] && *svc->status_ips[i]) {
+			parts[n] = go_quote(svc->status_ips[i]);
+			len += strlen(parts[n++]) + 1;
+		}
+	}
+	char *out = xmalloc(len);
+	size_t o = 0;
+	out[o++] = '[';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			out[o++] = ' ';
+		memcpy(out + o, parts[i], strlen(parts[i]));
+		o += strlen(parts[i]);
+		free(parts[i]);
+	}
+	out[o++] = ']';
+	out[o] = '\0';
+	free(parts);
+	return out;
+}
+
 /*
  * The IPs in status. Returns false when they cannot be read as a valid set (unparsable, more than
- * two, two of one family); *err then holds MetalLB's nolbIPsIPFamily text.
+ * two, two of one family); *err then holds MetalLB's nolbIPsIPFamily text (ipfamily.ForAddresses).
  */
 static bool status_ips(const struct alloc_service *svc, ip_addr out[2], size_t *n, char **err)
 {
 	*n = 0;
 	*err = NULL;
 	size_t seen = 0;
-	bool ok = true;
+	bool parsed = true;
 	for (size_t i = 0; i < svc->nstatus_ips; i++) {
 		const char *text = svc->status_ips[i];
 		if (!text || !*text)
 			continue;
 		ip_addr ip;
-		if (!ip_addr_parse(text, &ip) || seen == 2)
-			ok = false;
-		else
+		if (!ip_addr_parse(text, &ip))
+			parsed = false;
+		else if (seen < 2)
 			out[seen] = ip;
 		seen++;
 	}
-	if (ok && seen > 0 && family_of_ips(out, seen) == FAM_UNKNOWN)
-		ok = false;
-	if (!ok) {
-		*err = xasprintf("IPFamilyForAddresses: invalid status IPs (%zu)", seen);
+	const char *why = NULL;
+	if (seen > 2)
+		why = "invalid ips length";
+	else if (!parsed)
+		why = "Invalid address";
+	else if (seen == 2 && out[0].family == out[1].family)
+		why = "same address family";
+	if (why) {
+		char *q = quote_status(svc);
+		*err = seen > 2 ? xasprintf("IPFamilyForAddresses: %s %zu %s", why, seen, q)
+				: xasprintf("IPFamilyForAddresses: %s %s", why, q);
+		free(q);
 		return false;
 	}
 	*n = seen;
@@ -186,7 +222,7 @@ void alloc_sync(struct alloc *a, const struct alloc_service *svc, struct alloc_r
 	size_t ncur = 0;
 	char *err = NULL;
 	if (!status_ips(svc, cur, &ncur, &err)) {
-		char *q = go_quote(rq.key);
+		char *q = quote_status(svc);
 		add_event(res, true, "nolbIPsIPFamily", "Failed to retrieve LBIPs IPFamily for %s: %s",
 			  q, err);
 		free(q);

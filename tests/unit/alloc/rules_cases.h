@@ -300,6 +300,13 @@ static const struct scenario dual_cases[] = {
 		"svc a/a fam=6 -> 2001:db8::",
 		"svc a/b fam=6 -> 2001:db8::1",
 	} },
+	{ "unreadable status is replaced (nolbIPsIPFamily)", {
+		"pool d 10.0.9.0/24,2001:db8:9::/120",
+		"svc a/a status=10.0.9.5;10.0.9.6 -> 10.0.9.0",
+		"event nolbIPsIPFamily Failed to retrieve LBIPs IPFamily for [\"10.0.9.5\" \"10.0.9.6\"]: IPFamilyForAddresses: same address family",
+		"svc a/b status=bogus -> 10.0.9.1",
+		"event nolbIPsIPFamily IPFamilyForAddresses: Invalid address [\"bogus\"]",
+	} },
 	{ "status of the wrong family is replaced", {
 		"pool d 10.0.9.0/24,2001:db8:9::/120",
 		"svc a/a fam=6 status=10.0.9.5 -> 2001:db8:9::",

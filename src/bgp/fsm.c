@@ -252,10 +252,12 @@ static void start(struct bgp_fsm *f, enum bgp_event ev, monotime now, struct bgp
 
 /* ManualStop in any state but Idle (§8.2.2): Cease once an OPEN went out, counter to zero, no
  * automatic restart. */
-static void stop(struct bgp_fsm *f, monotime now, struct bgp_fsm_out *out)
+static void stop(struct bgp_fsm *f, const struct bgp_fsm_input *in, monotime now,
+		 struct bgp_fsm_out *out)
 {
 	if (f->state >= BGP_ST_OPENSENT)
-		notify(f, out, BGP_ERR_CEASE, BGP_CEASE_ADMIN_SHUTDOWN, NULL, 0);
+		notify(f, out, BGP_ERR_CEASE, in->subcode ? in->subcode : BGP_CEASE_ADMIN_SHUTDOWN,
+		       NULL, 0);
 	f->stopped = true;
 	f->connect_retry_counter = 0;
 	change_state(f, BGP_ST_IDLE, BGP_EV_MANUAL_STOP, now, out);
@@ -302,7 +304,7 @@ static bool common_open_states(struct bgp_fsm *f, const struct bgp_fsm_input *in
 	case BGP_EV_IDLE_HOLD_EXPIRES:
 		return true;   /* ignored (§8.2.2) */
 	case BGP_EV_MANUAL_STOP:
-		stop(f, now, out);
+		stop(f, in, now, out);
 		return true;
 	case BGP_EV_HOLD_EXPIRES:
 		/* §6.5: Hold Timer Expired, then Idle. */
@@ -371,7 +373,7 @@ struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input 
 		case BGP_EV_IDLE_HOLD_EXPIRES:
 			break;
 		case BGP_EV_MANUAL_STOP:
-			stop(f, now, &out);
+			stop(f, in, now, &out);
 			break;
 		case BGP_EV_CONNECT_RETRY_EXPIRES:
 			/* Drop the attempt, restart the timer, connect again. */
@@ -398,7 +400,7 @@ struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input 
 		case BGP_EV_IDLE_HOLD_EXPIRES:
 			break;
 		case BGP_EV_MANUAL_STOP:
-			stop(f, now, &out);
+			stop(f, in, now, &out);
 			break;
 		case BGP_EV_CONNECT_RETRY_EXPIRES:
 			timer_start(&f->connect_retry, now, f->cfg.connect_retry_time);

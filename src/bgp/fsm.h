@@ -58,7 +58,8 @@ struct bgp_fsm_input {
 	enum bgp_event event;
 	const struct bgp_negotiated *neg;     /* BGP_EV_OPEN, BGP_EV_COLLISION_SWITCH */
 	const struct bgp_error *error;        /* BGP_EV_*_ERR: the NOTIFICATION to send */
-	uint8_t code, subcode;                /* BGP_EV_NOTIF: what the peer sent */
+	uint8_t code, subcode;                /* BGP_EV_NOTIF: what the peer sent; BGP_EV_MANUAL_STOP:
+					 * the Cease subcode (0: Administrative Shutdown) */
 };
 
 /* What the glue does, in this order. */

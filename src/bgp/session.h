@@ -1,0 +1,65 @@
+/*
+ * Internal to src/bgp: one peer's session glue (session.c) and what the speaker (speaker.c)
+ * needs of it. A peer owns its connections, timer, FSM and Adj-RIB-Out and frees them all in
+ * bgp_session_free().
+ */
+#ifndef INGOT_BGP_SESSION_H
+#define INGOT_BGP_SESSION_H
+
+#include <sys/socket.h>
+
+#include "bgp/bgp.h"
+#include "bgp/fsm.h"
+#include "bgp/msg.h"
+#include "bgp/ribout.h"
+
+struct watch;
+struct timer;
+
+/* One TCP connection: the current one, or a second one from the peer during a collision. */
+struct bgp_conn {
+	int fd;                        /* -1: none */
+	bool outbound;
+	bool connecting;               /* non-blocking connect() in progress */
+	bool open_received;            /* pending connection: its OPEN came */
+	struct bgp_open open;          /* the peer's OPEN on this connection */
+	struct watch *watch;
+	uint8_t *in;                   /* read buffer, BGP_CONN_IN_CAP bytes */
+	size_t in_len;
+	uint8_t *out;                  /* write queue: out[out_off..out_len) unsent */
+	size_t out_off, out_len, out_cap;
+	ip_addr local;                 /* our address on this connection */
+};
+
+struct bgp_peer {
+	struct bgp_speaker *speaker;
+	struct bgp_peer_config cfg;    /* password points to our copy */
+	char *password;
+	char name[IP_ADDR_STRLEN + 8];
+	struct bgp_fsm fsm;
+	struct timer *timer;
+	struct bgp_conn cur;
+	struct bgp_conn pending;
+	struct bgp_open local_open;
+	struct bgp_negotiated neg;
+	struct bgp_codec_opts opts;
+	struct bgp_ribout ribout;
+	uint64_t msgs_in, msgs_out, updates_in, updates_out;
+};
+
+/* Creates the peer and starts it (ManualStart). cfg is copied. */
+struct bgp_peer *bgp_session_new(struct bgp_speaker *s, const struct bgp_peer_config *cfg);
+/* Stops it with Cease/<subcode> when a session is up, closes everything, frees it. */
+void bgp_session_free(struct bgp_peer *p, uint8_t cease_subcode);
+/* An accepted connection from the peer's address; the session takes fd or closes it. */
+void bgp_session_incoming(struct bgp_peer *p, int fd);
+/* Routes changed: send the difference if Established. */
+void bgp_session_routes_changed(struct bgp_peer *p);
+struct sockaddr_storage;
+socklen_t bgp_to_sockaddr(const ip_addr *a, uint16_t port, struct sockaddr_storage *ss);
+/* IPv4-mapped IPv6 addresses come back as IPv4. */
+ip_addr bgp_from_sockaddr(const struct sockaddr_storage *ss);
+/* Sets TCP-MD5 for addr on fd (RFC 2385); password NULL or "" clears it. */
+bool bgp_set_md5(int fd, const ip_addr *addr, const char *password);
+
+#endif

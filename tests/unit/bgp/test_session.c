@@ -1,0 +1,333 @@
+/* Tests of the session glue and the bgp.h API over loopback TCP: a fake router written with the
+ * codec takes the speaker's connection (or makes one to it), answers its OPEN, and checks the
+ * UPDATEs, withdrawals and NOTIFICATIONs that arrive. Runs the real loop for a few hundred
+ * milliseconds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bgp/bgp.h"
+#include "bgp/fsm.h"
+#include "bgp_test_util.h"
+#include "core/log.h"
+#include "core/loop.h"
+
+#define N 10000
+
+/* The fake router. */
+struct router {
+	int lfd, fd;
+	struct watch *lw, *w;
+	uint8_t in[1 << 20];
+	size_t in_len;
+	uint32_t asn;
+	uint16_t hold;
+	bool got_open, got_eor;
+	uint32_t speaker_asn;
+	size_t updates, announced, withdrawn, keepalives;
+	bool got_notification;
+	uint8_t notif_code, notif_subcode;
+	bool closed;
+	bool (*done)(struct router *);
+};
+
+static struct router rt;
+
+static void router_send(const uint8_t *b, size_t n)
+{
+	assert_int_equal(send(rt.fd, b, n, MSG_NOSIGNAL), (ssize_t)n);
+}
+
+static void router_reply_open(void)
+{
+	struct bgp_open o;
+	bgp_open_init(&o, rt.asn, rt.hold, 0x0a000001);
+	o.caps.mp_seen = true;
+	o.caps.families = BGP_FAM_BIT(BGP_FAM_IPV4_UNICAST);
+	o.caps.route_refresh = true;
+	uint8_t buf[256];
+	wbuf w = wbuf_make(buf, sizeof(buf));
+	bgp_open_encode(&w, &o);
+	bgp_keepalive_encode(&w);
+	router_send(buf, wbuf_len(&w));
+}
+
+static void router_cb(int fd, int events, void *arg)
+{
+	ssize_t n = recv(fd, rt.in + rt.in_len, sizeof(rt.in) - rt.in_len, 0);
+	if (n <= 0) {
+		rt.closed = true;
+		watch_free(rt.w);
+		rt.w = NULL;
+		close(rt.fd);
+		rt.fd = -1;
+		if (rt.done(&rt))
+			loop_stop();
+		return;
+	}
+	rt.in_len += (size_t)n;
+	size_t used = 0;
+	for (;;) {
+		rbuf r = rbuf_make(rt.in, rt.in_len);
+		rbuf_skip(&r, used);
+		struct bgp_header h;
+		static struct bgp_error err;
+		if (bgp_frame(&r, &h, &err) != BGP_FRAME_OK)
+			break;
+		rbuf msg;
+		if (!rbuf_sub(&r, h.len, &msg))
+			break;
+		used += h.len;
+		struct bgp_msg m;
+		assert_true(bgp_msg_decode(&msg, &(struct bgp_codec_opts){ .as4 = true }, &m, &err));
+		switch (m.type) {
+		case BGP_MSG_OPEN:
+			rt.got_open = true;
+			rt.speaker_asn = bgp_open_asn(&m.u.open);
+			router_reply_open();
+			break;
+		case BGP_MSG_KEEPALIVE:
+			rt.keepalives++;
+			break;
+		case BGP_MSG_UPDATE: {
+			enum bgp_family f;
+			if (bgp_update_is_eor(&m.u.update, &f)) {
+				rt.got_eor = true;
+			} else {
+				rt.updates++;
+				rt.announced += m.u.update.nlri.n;
+				rt.withdrawn += m.u.update.withdrawn.n;
+				if (m.u.update.nlri.n > 0) {
+					/* eBGP: our AS in AS_PATH, ourselves as next hop. */
+					assert_int_equal(m.u.update.attrs.aspath[0].asns[0], 65001);
+					assert_int_equal(m.u.update.attrs.next_hop.bytes[0], 127);
+				}
+			}
+			break;
+		}
+		case BGP_MSG_NOTIFICATION:
+			rt.got_notification = true;
+			rt.notif_code = m.u.notification.code;
+			rt.notif_subcode = m.u.notification.subcode;
+			break;
+		}
+		bgp_msg_free(&m);
+	}
+	memmove(rt.in, rt.in + used, rt.in_len - used);
+	rt.in_len -= used;
+	if (rt.done(&rt))
+		loop_stop();
+}
+
+static void router_accept(int fd, int events, void *arg)
+{
+	rt.fd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	assert_true(rt.fd >= 0);
+	rt.w = watch_new(rt.fd, WATCH_READ, router_cb, NULL);
+}
+
+static uint16_t router_listen(void)
+{
+	rt.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	assert_int_equal(bind(rt.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(rt.lfd, 4), 0);
+	socklen_t sl = sizeof(sa);
+	getsockname(rt.lfd, (struct sockaddr *)&sa, &sl);
+	rt.lw = watch_new(rt.lfd, WATCH_READ, router_accept, NULL);
+	return ntohs(sa.sin_port);
+}
+
+static void router_reset(void)
+{
+	memset(&rt, 0, sizeof(rt));
+	rt.lfd = rt.fd = -1;
+	rt.asn = 65000;
+	rt.hold = 9;
+}
+
+static void router_close(void)
+{
+	watch_free(rt.w);
+	watch_free(rt.lw);
+	if (rt.fd >= 0)
+		close(rt.fd);
+	if (rt.lfd >= 0)
+		close(rt.lfd);
+}
+
+static bool timed_out;
+static void timeout_cb(void *arg)
+{
+	timed_out = true;
+	loop_stop();
+}
+
+/* Runs the loop until rt.done() or 5 s. */
+static void run(bool (*done)(struct router *))
+{
+	rt.done = done;
+	if (done(&rt))
+		return;
+	timed_out = false;
+	struct timer *t = timer_new(timeout_cb, NULL);
+	timer_start(t, mono_from_s(5));
+	loop_run();
+	timer_free(t);
+	assert_false(timed_out);
+}
+
+static bool eor_seen(struct router *r) { return r->got_eor; }
+static bool ten_withdrawn(struct router *r) { return r->withdrawn >= 10; }
+static bool closed(struct router *r) { return r->closed; }
+
+static struct bgp_peer_config peer_config(uint16_t port)
+{
+	struct bgp_peer_config c;
+	memset(&c, 0, sizeof(c));
+	c.address = v4(127, 0, 0, 1);
+	c.port = port;
+	c.peer_as = 65000;
+	c.local_as = 65001;
+	c.router_id = 0x0a000002;
+	c.hold_time = 9;
+	c.connect_retry_time = 1;
+	return c;
+}
+
+static struct bgp_route routes[N];
+
+static void test_active_session_sends_packed_routes(void **state)
+{
+	router_reset();
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	struct bgp_peer *p = bgp_find_peer(s, &cfg.address, port);
+	assert_non_null(p);
+	static const uint32_t comm[] = { 0xfde90001 };
+	static const struct bgp_route_attrs attrs = { .ncommunities = 1, .communities = comm };
+	for (size_t i = 0; i < N; i++) {
+		routes[i].prefix = pfx4(0x0ac80000u + (uint32_t)i, 32);
+		routes[i].attrs = &attrs;
+	}
+	bgp_peer_set_routes(p, routes, N);
+
+	run(eor_seen);
+	assert_true(rt.got_open);
+	assert_int_equal(rt.speaker_asn, 65001);
+	assert_int_equal(rt.announced, N);
+	/* 23 + ORIGIN 4 + AS_PATH 9 + NEXT_HOP 7 + COMMUNITIES 7 = 50: 809 /32s per UPDATE. */
+	assert_int_equal(rt.updates, (N + 808) / 809);
+	struct bgp_peer_status st;
+	bgp_peer_status(p, &st);
+	assert_int_equal(st.state, BGP_ST_ESTABLISHED);
+	assert_string_equal(st.state_name, "Established");
+	assert_int_equal(st.prefixes_advertised, N);
+	assert_int_equal(st.established_count, 1);
+
+	/* Ten fewer routes: ten withdrawals, nothing announced again. */
+	size_t before = rt.announced;
+	bgp_peer_set_routes(p, routes + 10, N - 10);
+	run(ten_withdrawn);
+	assert_int_equal(rt.withdrawn, 10);
+	assert_int_equal(rt.announced, before);
+
+	/* The peer is removed: Cease / Peer De-configured, then the connection closes. */
+	assert_true(bgp_set_peers(s, NULL, 0));
+	run(closed);
+	assert_true(rt.got_notification);
+	assert_int_equal(rt.notif_code, BGP_ERR_CEASE);
+	assert_int_equal(rt.notif_subcode, BGP_CEASE_PEER_DECONFIGURED);
+	assert_int_equal(bgp_peer_count(s), 0);
+	bgp_speaker_free(s);
+	router_close();
+}
+
+static void test_bad_peer_as_is_refused(void **state)
+{
+	router_reset();
+	rt.asn = 65099;   /* not the AS we expect */
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	run(closed);
+	/* RFC 4271 §6.2: OPEN Message Error / Bad Peer AS. */
+	assert_true(rt.got_notification);
+	assert_int_equal(rt.notif_code, BGP_ERR_OPEN);
+	assert_int_equal(rt.notif_subcode, BGP_OPEN_BAD_PEER_AS);
+	struct bgp_peer_status st;
+	bgp_peer_status(bgp_peer_at(s, 0), &st);
+	assert_int_equal(st.state, BGP_ST_IDLE);
+	assert_int_equal(st.last_sent_code, BGP_ERR_OPEN);
+	bgp_speaker_free(s);
+	router_close();
+}
+
+static void test_invalid_config_changes_nothing(void **state)
+{
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfgs[2] = { peer_config(1790), peer_config(1790) };
+	assert_false(bgp_set_peers(s, cfgs, 2));       /* duplicate */
+	cfgs[1].port = 1791;
+	cfgs[1].hold_time = 2;
+	assert_false(bgp_set_peers(s, cfgs, 2));       /* RFC 4271 §4.2 */
+	cfgs[1].hold_time = 0;
+	cfgs[1].router_id = 0;
+	assert_false(bgp_set_peers(s, cfgs, 2));
+	assert_int_equal(bgp_peer_count(s), 0);
+	bgp_speaker_free(s);
+}
+
+static void test_passive_session_accepts_the_router(void **state)
+{
+	router_reset();
+	struct bgp_speaker *s = bgp_speaker_new();
+	ip_addr lo = v4(127, 0, 0, 1);
+	uint16_t port = 0;
+	assert_true(bgp_speaker_listen(s, &lo, 0, &port));
+	assert_true(port != 0);
+	struct bgp_peer_config cfg = peer_config(0);
+	cfg.passive = true;
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	static const struct bgp_route one = { .prefix = { .addr = { .family = IP_V4,
+		.bytes = { 192, 0, 2, 7 } }, .len = 32 } };
+	bgp_peer_set_routes(bgp_peer_at(s, 0), &one, 1);
+	/* The router connects and speaks first. */
+	rt.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(0x7f000001) };
+	assert_int_equal(connect(rt.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	rt.w = watch_new(rt.fd, WATCH_READ, router_cb, NULL);
+	run(eor_seen);
+	assert_true(rt.got_open);
+	assert_int_equal(rt.announced, 1);
+	bgp_speaker_free(s);   /* sends Cease to the router */
+	router_close();
+}
+
+int main(void)
+{
+	log_setup(LOGL_ERROR, LOG_FORMAT_TEXT, stderr);
+	loop_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_active_session_sends_packed_routes),
+		cmocka_unit_test(test_bad_peer_as_is_refused),
+		cmocka_unit_test(test_invalid_config_changes_nothing),
+		cmocka_unit_test(test_passive_session_accepts_the_router),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	loop_free();
+	return rc;
+}

@@ -13,13 +13,26 @@
 #include <sys/socket.h>
 
 struct link_attrs {
-	const struct nlattr *name, *address;
+	const struct nlattr *name, *address, *slave_kind;
 };
+
+static int linkinfo_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct link_attrs *a = data;
+	if (mnl_attr_get_type(attr) == IFLA_INFO_SLAVE_KIND &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+		a->slave_kind = attr;
+	return MNL_CB_OK;
+}
 
 static int link_attr_cb(const struct nlattr *attr, void *data)
 {
 	struct link_attrs *a = data;
 	switch (mnl_attr_get_type(attr)) {
+	case IFLA_LINKINFO:
+		if (mnl_attr_validate(attr, MNL_TYPE_NESTED) >= 0)
+			(void)mnl_attr_parse_nested(attr, linkinfo_attr_cb, a);
+		break;
 	case IFLA_IFNAME:
 		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
 			a->name = attr;
@@ -37,6 +50,10 @@ bool l2_nl_parse_link(const struct nlmsghdr *nlh, struct l2_link_info *out)
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct ifinfomsg)))
 		return false;
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	/* Link messages proper have family AF_UNSPEC. AF_BRIDGE ones describe bridge ports: an
+	 * RTM_DELLINK of that family means "left the bridge", not "deleted". */
+	if (ifi->ifi_family != AF_UNSPEC)
+		return false;
 	struct link_attrs a = { 0 };
 	if (mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, &a) < 0 || !a.name)
 		return false;
@@ -47,6 +64,7 @@ bool l2_nl_parse_link(const struct nlmsghdr *nlh, struct l2_link_info *out)
 	out->ifindex = ifi->ifi_index;
 	strcpy(out->name, name);
 	out->flags = ifi->ifi_flags;
+	out->bridge_port = a.slave_kind && strcmp(mnl_attr_get_str(a.slave_kind), "bridge") == 0;
 	if (ifi->ifi_type == ARPHRD_ETHER && a.address) {
 		out->has_mac = true;
 		memcpy(out->mac.b, mnl_attr_get_payload(a.address), ETH_ADDR_LEN);

@@ -30,9 +30,11 @@ enum l2_eligibility l2_link_eligibility(const struct l2_link_info *l, const stru
 		return L2_LOOPBACK;
 	if (l->flags & IFF_NOARP)
 		return L2_NOARP;
-	/* The bond answers for its members: a member's frames reach the bond's socket. */
+	/* The bond or bridge answers for its members: their frames reach its socket too. */
 	if (l->flags & IFF_SLAVE)
 		return L2_BOND_MEMBER;
+	if (l->bridge_port)
+		return L2_BRIDGE_PORT;
 	if (!l->has_mac)
 		return L2_NOT_ETHERNET;
 	if (!(l->flags & IFF_UP))
@@ -50,6 +52,7 @@ const char *l2_eligibility_name(enum l2_eligibility e)
 	case L2_LOOPBACK: return "loopback";
 	case L2_NOARP: return "NOARP";
 	case L2_BOND_MEMBER: return "bond member";
+	case L2_BRIDGE_PORT: return "bridge port";
 	case L2_NOT_ETHERNET: return "not Ethernet";
 	case L2_EXCLUDED_NAME: return "excluded by name";
 	}

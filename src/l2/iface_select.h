@@ -1,7 +1,8 @@
 /*
  * Which interfaces answer for a service IP (pure decision, no I/O): the L2Advertisement's explicit
  * `interfaces` if given, else the eligible interfaces with an address whose subnet holds the
- * service IP, else every eligible interface. Never loopback, NOARP, bond members, non-Ethernet or
+ * service IP, else every eligible interface. Never loopback, NOARP, bond members, bridge ports
+ * (the bond or bridge answers for them, or every frame would be answered twice), non-Ethernet or
  * down links; names starting with an excluded prefix (MetalLB's default list unless configured)
  * are skipped unless named explicitly.
  *
@@ -33,6 +34,7 @@ enum l2_eligibility {
 	L2_LOOPBACK,
 	L2_NOARP,
 	L2_BOND_MEMBER,
+	L2_BRIDGE_PORT,
 	L2_NOT_ETHERNET,
 	L2_EXCLUDED_NAME,
 };

@@ -36,7 +36,8 @@ const struct l2_link *l2_table_find_name(const struct l2_link_table *t, const ch
 static bool info_eq(const struct l2_link_info *a, const struct l2_link_info *b)
 {
 	return a->ifindex == b->ifindex && strcmp(a->name, b->name) == 0 && a->flags == b->flags &&
-	       a->has_mac == b->has_mac && (!a->has_mac || eth_addr_eq(&a->mac, &b->mac));
+	       a->bridge_port == b->bridge_port && a->has_mac == b->has_mac &&
+	       (!a->has_mac || eth_addr_eq(&a->mac, &b->mac));
 }
 
 bool l2_table_set_link(struct l2_link_table *t, const struct l2_link_info *info)

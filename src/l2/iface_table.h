@@ -26,6 +26,7 @@ struct l2_link_info {
 	int ifindex;
 	char name[IF_NAMESIZE];
 	unsigned flags;          /* IFF_* (IFF_SLAVE marks a bond member) */
+	bool bridge_port;        /* enslaved to a bridge (IFLA_INFO_SLAVE_KIND "bridge") */
 	bool has_mac;            /* an Ethernet (ARPHRD_ETHER) link with a 6-byte address */
 	eth_addr mac;
 };

@@ -44,22 +44,14 @@ fail:;
 	return -1;
 }
 
-int rawsock_hwaddr(int ifindex, eth_addr *out)
+int rawsock_hwaddr(int fd, int ifindex, eth_addr *out)
 {
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	if (!if_indextoname((unsigned)ifindex, ifr.ifr_name))
 		return -1;
-	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) != 0)
 		return -1;
-	int rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
-	int saved = errno;
-	close(fd);
-	if (rc != 0) {
-		errno = saved;
-		return -1;
-	}
 	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
 		errno = EAFNOSUPPORT;
 		return -1;

@@ -17,8 +17,9 @@
 /* A non-blocking, close-on-exec packet socket bound to ifindex, receiving only what bpf.c passes
  * and not its own transmissions. The caller owns the fd. */
 int rawsock_open(int ifindex);
-/* The interface's current hardware address. */
-int rawsock_hwaddr(int ifindex, eth_addr *out);
+/* The interface's current hardware address, asked through fd (any socket will do; netdevice(7)).
+ * Fails with EAFNOSUPPORT if the interface is not Ethernet. */
+int rawsock_hwaddr(int fd, int ifindex, eth_addr *out);
 /* Join or leave an Ethernet multicast group on the socket's interface. The kernel counts joins per
  * socket, so two addresses sharing a group each join and each leave once. */
 int rawsock_join(int fd, int ifindex, const eth_addr *group);

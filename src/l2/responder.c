@@ -331,15 +331,17 @@ static int if_open(struct l2_if *li)
 		log_warn(COMPONENT, "no such interface", "ifindex=%d", li->ifindex);
 		return -1;
 	}
-	if (rawsock_hwaddr(li->ifindex, &li->mac) != 0) {
-		log_warn(COMPONENT, "interface has no Ethernet address", "iface=%s error=%s", li->name,
-			 strerror(errno));
-		return -1;
-	}
 	li->fd = rawsock_open(li->ifindex);
 	if (li->fd < 0) {
 		log_warn(COMPONENT, "cannot open packet socket", "iface=%s error=%s", li->name,
 			 strerror(errno));
+		return -1;
+	}
+	if (rawsock_hwaddr(li->fd, li->ifindex, &li->mac) != 0) {
+		log_warn(COMPONENT, "interface has no Ethernet address", "iface=%s error=%s", li->name,
+			 strerror(errno));
+		close(li->fd);
+		li->fd = -1;
 		return -1;
 	}
 	li->watch = watch_new(li->fd, WATCH_READ, on_readable, li);
@@ -391,7 +393,7 @@ void l2_interface_changed(int ifindex)
 	if (!li || li->fd < 0)
 		return;
 	eth_addr mac;
-	if (rawsock_hwaddr(ifindex, &mac) == 0 && !eth_addr_eq(&mac, &li->mac)) {
+	if (rawsock_hwaddr(li->fd, ifindex, &mac) == 0 && !eth_addr_eq(&mac, &li->mac)) {
 		char macbuf[ETH_ADDR_STRLEN];
 		eth_addr_format(&mac, macbuf);
 		log_info(COMPONENT, "interface address changed", "iface=%s mac=%s", li->name, macbuf);

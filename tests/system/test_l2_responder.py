@@ -328,6 +328,17 @@ def test_interface_selection_follows_netlink_events(l2_lab, driver):
     assert a.select("10.88.0.9", "docker0", "lo") == ["docker0"]
     # No interface in the IP's subnet: every eligible one.
     assert sorted(a.select("10.99.0.1")) == ["br-svc", "eth0"]
+    # A bridge port is not eligible (its bridge answers); leaving the bridge (an AF_BRIDGE
+    # RTM_DELLINK) makes it eligible again rather than forgetting it.
+    node.run(["ip", "link", "add", "ens5", "type", "veth", "peer", "name", "ens6"])
+    node.run(["ip", "link", "set", "ens5", "master", "br-svc"])
+    node.run(["ip", "link", "set", "ens5", "up"])
+    time.sleep(0.3)
+    assert sorted(a.select("10.99.0.1")) == ["br-svc", "eth0"]   # ens6 is down, ens5 a port
+    node.run(["ip", "link", "set", "ens5", "nomaster"])
+    node.wait_for(lambda: sorted(a.select("10.99.0.1")) == ["br-svc", "ens5", "eth0"], timeout=3,
+                  what="ens5 eligible after leaving the bridge")
+    node.run(["ip", "link", "del", "ens5"])
     node.run(["ip", "link", "del", "br-svc"])
     node.wait_for(lambda: a.select("10.77.0.9") == ["eth0"], timeout=3, what="br-svc gone")
 

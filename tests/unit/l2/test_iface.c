@@ -118,6 +118,9 @@ static void test_eligibility(void **state)
 	assert_int_equal(l2_link_eligibility(&l, &p, true), L2_NOARP);
 	l = link_info(4, "eth1", UP_ETHER | IFF_SLAVE, true);
 	assert_int_equal(l2_link_eligibility(&l, &p, true), L2_BOND_MEMBER);
+	l = link_info(4, "eth1", UP_ETHER, true);
+	l.bridge_port = true;
+	assert_int_equal(l2_link_eligibility(&l, &p, true), L2_BRIDGE_PORT);
 	l = link_info(5, "ib0", UP_ETHER, false);
 	assert_int_equal(l2_link_eligibility(&l, &p, false), L2_NOT_ETHERNET);
 	l = link_info(6, "eth2", IFF_BROADCAST, true);
@@ -144,7 +147,7 @@ static void test_eligibility(void **state)
 }
 
 /* lo, eth0 (192.0.2.0/24, 2001:db8::/64), eth1 (198.51.100.0/24), docker0 (192.0.2.0/24 too),
- * bond0 with member eth2, vlan eth0.100 (203.0.113.0/24). */
+ * bond0 with member eth2, vlan eth0.100 (203.0.113.0/24), bridge port ens8. */
 static void lab_table(struct l2_link_table *t)
 {
 	struct l2_link_info lo = link_info(1, "lo", IFF_UP | IFF_LOOPBACK, false);
@@ -155,6 +158,9 @@ static void lab_table(struct l2_link_table *t)
 	add_link(t, 5, "bond0", UP_ETHER | IFF_MASTER);
 	add_link(t, 6, "eth2", UP_ETHER | IFF_SLAVE);
 	add_link(t, 7, "eth0.100", UP_ETHER);
+	struct l2_link_info port = link_info(8, "ens8", UP_ETHER, true);
+	port.bridge_port = true;
+	l2_table_set_link(t, &port);
 	struct l2_if_addr a;
 	a = if_addr("127.0.0.1", 8);
 	l2_table_add_addr(t, 1, &a);
@@ -198,7 +204,7 @@ static void test_falls_back_to_all_eligible(void **state)
 	int out[8];
 	lab_table(&t);
 	ip_addr svc = ip("10.9.0.100");
-	/* eth0, eth1, bond0, eth0.100: never lo, docker0 or the bond member eth2. */
+	/* eth0, eth1, bond0, eth0.100: never lo, docker0, the bond member eth2 or bridge port ens8. */
 	assert_int_equal(l2_select_interfaces(&t, &p, &svc, out, 8), 4);
 	int want[] = { 2, 3, 5, 7 };
 	assert_memory_equal(out, want, sizeof(want));
@@ -268,6 +274,21 @@ static void test_parses_link(void **state)
 	nlh = link_msg(buf, RTM_NEWLINK, 9, NULL, UP_ETHER, ARPHRD_ETHER, mac, 6);
 	assert_false(l2_nl_parse_link(nlh, &l));
 	nlh = link_msg(buf, RTM_NEWLINK, 9, "a-name-of-twenty-chars", UP_ETHER, ARPHRD_ETHER, mac, 6);
+	assert_false(l2_nl_parse_link(nlh, &l));
+	/* IFLA_LINKINFO { IFLA_INFO_SLAVE_KIND "bridge" } marks a bridge port; "bond" does not. */
+	const char *kinds[] = { "bridge", "bond" };
+	for (int k = 0; k < 2; k++) {
+		nlh = link_msg(buf, RTM_NEWLINK, 7, "eth0", UP_ETHER, ARPHRD_ETHER, mac, 6);
+		struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+		mnl_attr_put_strz(nlh, IFLA_INFO_SLAVE_KIND, kinds[k]);
+		mnl_attr_nest_end(nlh, info);
+		assert_true(l2_nl_parse_link(nlh, &l));
+		assert_int_equal(l.bridge_port, k == 0);
+	}
+	/* A bridge port notification (AF_BRIDGE): an RTM_DELLINK of it only means the port left
+	 * its bridge, so it must not be taken for the link going away. */
+	nlh = link_msg(buf, RTM_DELLINK, 7, "eth0", UP_ETHER, ARPHRD_ETHER, mac, 6);
+	((struct ifinfomsg *)mnl_nlmsg_get_payload(nlh))->ifi_family = AF_BRIDGE;
 	assert_false(l2_nl_parse_link(nlh, &l));
 	/* Shorter than its fixed header. */
 	nlh = mnl_nlmsg_put_header(buf);

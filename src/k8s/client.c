@@ -403,8 +403,9 @@ static void finish(struct k8s_request *r, CURLcode result)
 	long http = 0;
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &http);
 
-	if (result == CURLE_OK && http == 401 && !r->retried_401 && k8s_token_invalidate(&c->token)) {
-		/* The token file may have been rotated since we last read it: re-read it, retry once. */
+	/* The token file may have been rotated since we last read it: every 401 makes the next
+	 * request re-read it, and this one is retried once with what it says now. */
+	if (result == CURLE_OK && http == 401 && k8s_token_invalidate(&c->token) && !r->retried_401) {
 		log_info("k8s", "unauthorized, re-reading the token and retrying", "path=%s", r->path);
 		r->retried_401 = true;
 		reset_response(r);

@@ -21,7 +21,8 @@ struct k8s_recorder {
 	struct k8s_client *c;
 	char *component;
 	char *host;
-	json_t *cache;                   /* "uid|type|reason|message" -> {ns, name, count, first} */
+	struct entry *entries;           /* events created, newest first, at most CACHE_MAX */
+	size_t nentries;
 	uint64_t seq;
 };
 
@@ -77,57 +78,112 @@ json_t *k8s_event_build(const json_t *obj, const char *name, const char *type, c
 	return ev;
 }
 
+/* One event this recorder created, for aggregating repeats. At most one request per entry is in
+ * flight; repeats meanwhile only bump the count, and the latest count is sent when it returns. */
+struct entry {
+	struct entry *next;
+	struct k8s_recorder *rec;
+	char *key;                       /* "uid|type|reason|message" */
+	json_t *event;                   /* as created (for re-creating it after a 404) */
+	long count;                      /* occurrences so far */
+	long sent;                       /* count the server has (or is being sent) */
+	bool created;                    /* the POST succeeded */
+	char last[32];                   /* lastTimestamp of the latest occurrence */
+	struct k8s_request *req;
+};
+
 struct k8s_recorder *k8s_recorder_new(struct k8s_client *c, const char *component, const char *host)
 {
 	struct k8s_recorder *rec = XNEW(struct k8s_recorder);
 	rec->c = c;
 	rec->component = xstrdup(component);
 	rec->host = host ? xstrdup(host) : NULL;
-	rec->cache = json_object();
 	return rec;
+}
+
+static void entry_free(struct entry *e)
+{
+	k8s_request_cancel(e->req);
+	json_decref(e->event);
+	free(e->key);
+	free(e);
 }
 
 void k8s_recorder_free(struct k8s_recorder *rec)
 {
 	if (!rec)
 		return;
-	json_decref(rec->cache);
+	while (rec->entries) {
+		struct entry *e = rec->entries;
+		rec->entries = e->next;
+		entry_free(e);
+	}
 	free(rec->component);
 	free(rec->host);
 	free(rec);
 }
 
-/* Completion of a POST or PATCH: nothing to do but report failures. */
-static void event_done(void *arg, const struct k8s_response *resp)
+static void send_entry(struct entry *e);
+
+static void entry_done(void *arg, const struct k8s_response *resp)
 {
 	static struct log_ratelimit rl = LOG_RATELIMIT(5, 1);
-	if (resp->status.outcome != K8S_OK)
-		log_rl(&rl, LOGL_WARN, "k8s", "cannot write event", "outcome=%s message=%s",
-		       k8s_outcome_name(resp->status.outcome), resp->status.message);
+	struct entry *e = arg;
+	e->req = NULL;
+	enum k8s_outcome o = resp->status.outcome;
+	if (o == K8S_OK) {
+		e->created = true;
+	} else if (o == K8S_NOT_FOUND && e->created) {
+		/* expired by the API server's event TTL: create it again with the current count */
+		e->created = false;
+		e->sent = 0;
+	} else {
+		log_rl(&rl, LOGL_WARN, "k8s", "cannot write event", "event=%s outcome=%s message=%s",
+		       k8s_meta(e->event, "name"), k8s_outcome_name(o), resp->status.message);
+		e->sent = e->count;      /* best effort: drop this occurrence */
+		return;
+	}
+	if (e->sent != e->count)
+		send_entry(e);
 }
 
-/* A PATCH of a repeat found the Event gone (expired by the API server's TTL): create a new one. */
-struct repost {
-	struct k8s_recorder *rec;
-	json_t *event;
-};
-
-static void post(struct k8s_recorder *rec, json_t *ev)
+static void send_entry(struct entry *e)
 {
-	char *path = k8s_path(&k8s_res_events, k8s_meta(ev, "namespace"), NULL, NULL);
-	k8s_request(rec->c, "POST", path, ev, NULL, event_done, NULL);
+	struct k8s_recorder *rec = e->rec;
+	const char *ns = k8s_meta(e->event, "namespace");
+	e->sent = e->count;
+	if (!e->created) {
+		json_object_set_new(e->event, "count", json_integer(e->count));
+		json_object_set_new(e->event, "lastTimestamp", json_string(e->last));
+		char *path = k8s_path(&k8s_res_events, ns, NULL, NULL);
+		e->req = k8s_request(rec->c, "POST", path, e->event, NULL, entry_done, e);
+		free(path);
+		return;
+	}
+	json_t *patch = json_pack("{s:I, s:s}", "count", (json_int_t)e->count, "lastTimestamp",
+				  e->last);
+	char *path = k8s_path(&k8s_res_events, ns, k8s_meta(e->event, "name"), NULL);
+	e->req = k8s_request(rec->c, "PATCH", path, patch, "application/merge-patch+json", entry_done,
+			     e);
 	free(path);
+	json_decref(patch);
 }
 
-static void patch_done(void *arg, const struct k8s_response *resp)
+/* Drops idle entries when the cache is full (in-flight ones stay). */
+static void trim(struct k8s_recorder *rec)
 {
-	struct repost *rp = arg;
-	if (resp->status.outcome == K8S_NOT_FOUND)
-		post(rp->rec, rp->event);
-	else
-		event_done(NULL, resp);
-	json_decref(rp->event);
-	free(rp);
+	if (rec->nentries < CACHE_MAX)
+		return;
+	for (struct entry **pe = &rec->entries; *pe;) {
+		struct entry *e = *pe;
+		if (!e->req) {
+			*pe = e->next;
+			entry_free(e);
+			rec->nentries--;
+		} else {
+			pe = &e->next;
+		}
+	}
 }
 
 void k8s_event(struct k8s_recorder *rec, const json_t *obj, const char *type, const char *reason,
@@ -143,38 +199,33 @@ void k8s_event(struct k8s_recorder *rec, const json_t *obj, const char *type, co
 	const char *uid = k8s_meta(obj, "uid");
 	const char *objname = k8s_meta(obj, "name");
 	char *key = xasprintf("%s|%s|%s|%s", uid ? uid : objname ? objname : "", type, reason, message);
-	json_t *seen = json_object_get(rec->cache, key);
-	if (seen) {
-		json_int_t count = json_integer_value(json_object_get(seen, "count")) + 1;
-		json_object_set_new(seen, "count", json_integer(count));
-		const char *ns = json_string_value(json_object_get(seen, "namespace"));
-		const char *name = json_string_value(json_object_get(seen, "name"));
-		json_t *patch = json_pack("{s:I, s:s}", "count", count, "lastTimestamp", now);
-		struct repost *rp = XNEW(struct repost);
-		rp->rec = rec;
-		rp->event = k8s_event_build(obj, name, type, reason, message, rec->component, rec->host,
-					    now);
-		char *path = k8s_path(&k8s_res_events, ns, name, NULL);
-		k8s_request(rec->c, "PATCH", path, patch, "application/merge-patch+json", patch_done, rp);
-		free(path);
-		json_decref(patch);
+	struct entry *e = rec->entries;
+	while (e && strcmp(e->key, key) != 0)
+		e = e->next;
+	if (e) {
 		free(key);
+		e->count++;
+		memcpy(e->last, now, sizeof(e->last));
+		if (!e->req)
+			send_entry(e);
 		return;
 	}
+	trim(rec);
 	/* client-go names events <object>.<hex time>; the sequence number keeps them unique. */
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	char *name = xasprintf("%s.%llx", objname ? objname : "object",
 			       (unsigned long long)ts.tv_sec * 1000000000ull +
 			       (unsigned long long)ts.tv_nsec + rec->seq++);
-	json_t *ev = k8s_event_build(obj, name, type, reason, message, rec->component, rec->host, now);
-	if (json_object_size(rec->cache) >= CACHE_MAX)
-		json_object_clear(rec->cache);
-	json_object_set_new(rec->cache, key, json_pack("{s:s, s:s, s:i}", "namespace",
-						       k8s_meta(ev, "namespace"), "name", name,
-						       "count", 1));
-	post(rec, ev);
-	json_decref(ev);
+	e = XNEW(struct entry);
+	e->rec = rec;
+	e->key = key;
+	e->event = k8s_event_build(obj, name, type, reason, message, rec->component, rec->host, now);
+	e->count = 1;
+	memcpy(e->last, now, sizeof(e->last));
+	e->next = rec->entries;
+	rec->entries = e;
+	rec->nentries++;
 	free(name);
-	free(key);
+	send_entry(e);
 }

@@ -7,9 +7,10 @@
  * firstTimestamp and lastTimestamp: `kubectl describe` shows these as "Type Reason Age From
  * Message" with "(x3 over 5m)", and MetalLB's RBAC grants core events create/patch, which this
  * uses. A repeat of the same event (same object uid, type, reason and message) is not a new Event:
- * the first one is PATCHed with count+1 and a new lastTimestamp, as client-go's recorder does;
- * if it is gone meanwhile (404), a new one is created. Events are best effort: failures are logged
- * and not retried.
+ * the first one is PATCHed with the new count and lastTimestamp, as client-go's recorder does;
+ * repeats while a write of that Event is in flight are folded into the next write; if the Event
+ * is gone meanwhile (404, the API server's TTL), it is created again. Events are best effort:
+ * failures are logged and not retried. The recorder remembers its last 4096 distinct events.
  */
 #ifndef INGOT_K8S_EVENT_H
 #define INGOT_K8S_EVENT_H

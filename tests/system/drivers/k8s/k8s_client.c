@@ -7,12 +7,16 @@
  *       {"event":"ADDED|UPDATED|DELETED","key":"ns/name","rv":"…","synthetic":bool,"object":{…}},
  *       {"event":"SYNCED","count":N} once, and {"event":"STATS",…} whenever the informer's
  *       counters change (lists, pages, watches, relists after 410, …). Runs until SIGTERM/SIGINT.
- *   k8s-client put-status --namespace NS --name N [--ip IP]...   sets Service status ingress IPs
+ *   k8s-client put-status --namespace NS --name N [--ip IP]... [--from-file SVC.json]
+ *       sets Service status ingress IPs, starting from the object in the file if given (an old
+ *       copy exercises the 409 Conflict path), else from a fresh GET
  *   k8s-client event --namespace NS --name N --reason R --message M [--type T] [--repeat K]
  *   k8s-client lease --namespace NS --name N --holder H [--duration S]   acquire or renew
  *   k8s-client get PATH                                         prints {"outcome","http","body"}
  *
  * Common options: --kubeconfig F (else KUBECONFIG / in-cluster), --context C, --http1,
+ * --in-cluster-dir D (in-cluster config from KUBERNETES_SERVICE_HOST/PORT and D/{token,ca.crt,
+ * namespace}),
  * --log-level L. One-shot commands print one JSON result line and exit 0 on success.
  */
 #include <getopt.h>
@@ -39,7 +43,7 @@
 
 struct opts {
 	const char *kubeconfig, *context, *resource, *namespace, *name, *reason, *message, *type;
-	const char *holder, *log_level;
+	const char *holder, *log_level, *from_file, *in_cluster_dir;
 	const char *ips[MAX_IPS + 1];
 	int nips;
 	long page_size, watch_timeout, backoff_max_ms, duration, repeat;
@@ -174,8 +178,18 @@ static int cmd_put_status(const struct opts *o)
 {
 	if (!o->namespace || !o->name)
 		return 2;
-	k8s_update_status(client, &k8s_res_services, o->namespace, o->name, NULL,
+	json_t *current = NULL;
+	if (o->from_file) {
+		json_error_t jerr;
+		current = json_load_file(o->from_file, 0, &jerr);
+		if (!current) {
+			fprintf(stderr, "k8s-client: %s: %s\n", o->from_file, jerr.text);
+			return 2;
+		}
+	}
+	k8s_update_status(client, &k8s_res_services, o->namespace, o->name, current,
 			  k8s_service_set_ingress, status_done, (void *)o->ips);
+	json_decref(current);
 	loop_run();
 	return exit_code;
 }
@@ -323,6 +337,8 @@ int main(int argc, char **argv)
 		{ "backoff-max-ms", required_argument, NULL, 'b' },
 		{ "http1", no_argument, NULL, '1' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "from-file", required_argument, NULL, 'f' },
+		{ "in-cluster-dir", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	optind = 2;
@@ -349,6 +365,8 @@ int main(int argc, char **argv)
 		case 'b': o.backoff_max_ms = atol(optarg); break;
 		case '1': o.http1 = true; break;
 		case 'l': o.log_level = optarg; break;
+		case 'f': o.from_file = optarg; break;
+		case 'D': o.in_cluster_dir = optarg; break;
 		default: usage();
 		}
 	}
@@ -359,7 +377,21 @@ int main(int argc, char **argv)
 
 	struct k8s_config cfg;
 	char err[K8S_ERRLEN];
-	if (!k8s_config_auto(o.kubeconfig, o.context, &cfg, err)) {
+	bool ok;
+	if (o.in_cluster_dir) {
+		char *token = xasprintf("%s/token", o.in_cluster_dir);
+		char *ca = xasprintf("%s/ca.crt", o.in_cluster_dir);
+		char *ns = xasprintf("%s/namespace", o.in_cluster_dir);
+		struct k8s_incluster_paths paths = { token, ca, ns };
+		ok = k8s_incluster_load(getenv("KUBERNETES_SERVICE_HOST"),
+					getenv("KUBERNETES_SERVICE_PORT"), &paths, &cfg, err);
+		free(token);
+		free(ca);
+		free(ns);
+	} else {
+		ok = k8s_config_auto(o.kubeconfig, o.context, &cfg, err);
+	}
+	if (!ok) {
 		fprintf(stderr, "k8s-client: %s\n", err);
 		return 1;
 	}

@@ -17,40 +17,50 @@
 
 #include "bgp/bgp.h"
 #include "bgp/fsm.h"
+#include "bgp/session.h"
 #include "bgp_test_util.h"
 #include "core/log.h"
 #include "core/loop.h"
 
 #define N 10000
 
-/* The fake router. */
-struct router {
-	int lfd, fd;
-	struct watch *lw, *w;
+/* One connection of the fake router. */
+struct rconn {
+	int fd;
+	struct watch *w;
 	uint8_t in[1 << 20];
 	size_t in_len;
-	uint32_t asn;
-	uint16_t hold;
-	bool got_open, got_eor;
+	bool reply_open;               /* answer the speaker's OPEN with ours and a KEEPALIVE */
+	uint32_t id;                   /* our BGP identifier on this connection */
+	bool got_open, got_eor, got_notification, closed;
 	uint32_t speaker_asn;
 	size_t updates, announced, withdrawn, keepalives;
-	bool got_notification;
 	uint8_t notif_code, notif_subcode;
-	bool closed;
+};
+
+/* The fake router. */
+struct router {
+	int lfd;
+	struct watch *lw;
+	uint32_t asn;
+	uint16_t hold;
+	struct rconn c[2];             /* c[0]: the first connection, c[1]: a second one */
+	size_t nconns;
 	bool (*done)(struct router *);
+	void (*on_open)(struct rconn *);
 };
 
 static struct router rt;
 
-static void router_send(const uint8_t *b, size_t n)
+static void rconn_send(struct rconn *c, const uint8_t *b, size_t n)
 {
-	assert_int_equal(send(rt.fd, b, n, MSG_NOSIGNAL), (ssize_t)n);
+	assert_int_equal(send(c->fd, b, n, MSG_NOSIGNAL), (ssize_t)n);
 }
 
-static void router_reply_open(void)
+static void router_reply_open(struct rconn *c)
 {
 	struct bgp_open o;
-	bgp_open_init(&o, rt.asn, rt.hold, 0x0a000001);
+	bgp_open_init(&o, rt.asn, rt.hold, c->id);
 	o.caps.mp_seen = true;
 	o.caps.families = BGP_FAM_BIT(BGP_FAM_IPV4_UNICAST);
 	o.caps.route_refresh = true;
@@ -58,26 +68,32 @@ static void router_reply_open(void)
 	wbuf w = wbuf_make(buf, sizeof(buf));
 	bgp_open_encode(&w, &o);
 	bgp_keepalive_encode(&w);
-	router_send(buf, wbuf_len(&w));
+	rconn_send(c, buf, wbuf_len(&w));
+}
+
+static void rconn_closed(struct rconn *c)
+{
+	c->closed = true;
+	watch_free(c->w);
+	c->w = NULL;
+	close(c->fd);
+	c->fd = -1;
 }
 
 static void router_cb(int fd, int events, void *arg)
 {
-	ssize_t n = recv(fd, rt.in + rt.in_len, sizeof(rt.in) - rt.in_len, 0);
+	struct rconn *c = arg;
+	ssize_t n = recv(fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
 	if (n <= 0) {
-		rt.closed = true;
-		watch_free(rt.w);
-		rt.w = NULL;
-		close(rt.fd);
-		rt.fd = -1;
+		rconn_closed(c);
 		if (rt.done(&rt))
 			loop_stop();
 		return;
 	}
-	rt.in_len += (size_t)n;
+	c->in_len += (size_t)n;
 	size_t used = 0;
 	for (;;) {
-		rbuf r = rbuf_make(rt.in, rt.in_len);
+		rbuf r = rbuf_make(c->in, c->in_len);
 		rbuf_skip(&r, used);
 		struct bgp_header h;
 		static struct bgp_error err;
@@ -91,21 +107,24 @@ static void router_cb(int fd, int events, void *arg)
 		assert_true(bgp_msg_decode(&msg, &(struct bgp_codec_opts){ .as4 = true }, &m, &err));
 		switch (m.type) {
 		case BGP_MSG_OPEN:
-			rt.got_open = true;
-			rt.speaker_asn = bgp_open_asn(&m.u.open);
-			router_reply_open();
+			c->got_open = true;
+			c->speaker_asn = bgp_open_asn(&m.u.open);
+			if (c->reply_open)
+				router_reply_open(c);
+			if (rt.on_open)
+				rt.on_open(c);
 			break;
 		case BGP_MSG_KEEPALIVE:
-			rt.keepalives++;
+			c->keepalives++;
 			break;
 		case BGP_MSG_UPDATE: {
 			enum bgp_family f;
 			if (bgp_update_is_eor(&m.u.update, &f)) {
-				rt.got_eor = true;
+				c->got_eor = true;
 			} else {
-				rt.updates++;
-				rt.announced += m.u.update.nlri.n;
-				rt.withdrawn += m.u.update.withdrawn.n;
+				c->updates++;
+				c->announced += m.u.update.nlri.n;
+				c->withdrawn += m.u.update.withdrawn.n;
 				if (m.u.update.nlri.n > 0) {
 					/* eBGP: our AS in AS_PATH, ourselves as next hop. */
 					assert_int_equal(m.u.update.attrs.aspath[0].asns[0], 65001);
@@ -115,24 +134,43 @@ static void router_cb(int fd, int events, void *arg)
 			break;
 		}
 		case BGP_MSG_NOTIFICATION:
-			rt.got_notification = true;
-			rt.notif_code = m.u.notification.code;
-			rt.notif_subcode = m.u.notification.subcode;
+			c->got_notification = true;
+			c->notif_code = m.u.notification.code;
+			c->notif_subcode = m.u.notification.subcode;
 			break;
 		}
 		bgp_msg_free(&m);
 	}
-	memmove(rt.in, rt.in + used, rt.in_len - used);
-	rt.in_len -= used;
+	memmove(c->in, c->in + used, c->in_len - used);
+	c->in_len -= used;
 	if (rt.done(&rt))
 		loop_stop();
 }
 
+static struct rconn *rconn_new(int fd)
+{
+	assert_true(rt.nconns < 2);
+	struct rconn *c = &rt.c[rt.nconns++];
+	c->fd = fd;
+	c->w = watch_new(fd, WATCH_READ, router_cb, c);
+	return c;
+}
+
 static void router_accept(int fd, int events, void *arg)
 {
-	rt.fd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	assert_true(rt.fd >= 0);
-	rt.w = watch_new(rt.fd, WATCH_READ, router_cb, NULL);
+	int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	assert_true(c >= 0);
+	rconn_new(c);
+}
+
+/* The router connects to the speaker's port. */
+static struct rconn *router_connect(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(0x7f000001) };
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return rconn_new(fd);
 }
 
 static uint16_t router_listen(void)
@@ -150,17 +188,24 @@ static uint16_t router_listen(void)
 static void router_reset(void)
 {
 	memset(&rt, 0, sizeof(rt));
-	rt.lfd = rt.fd = -1;
+	rt.lfd = -1;
 	rt.asn = 65000;
 	rt.hold = 9;
+	for (size_t i = 0; i < 2; i++) {
+		rt.c[i].fd = -1;
+		rt.c[i].reply_open = true;
+		rt.c[i].id = 0x0a000001;
+	}
 }
 
 static void router_close(void)
 {
-	watch_free(rt.w);
+	for (size_t i = 0; i < 2; i++) {
+		watch_free(rt.c[i].w);
+		if (rt.c[i].fd >= 0)
+			close(rt.c[i].fd);
+	}
 	watch_free(rt.lw);
-	if (rt.fd >= 0)
-		close(rt.fd);
 	if (rt.lfd >= 0)
 		close(rt.lfd);
 }
@@ -186,9 +231,9 @@ static void run(bool (*done)(struct router *))
 	assert_false(timed_out);
 }
 
-static bool eor_seen(struct router *r) { return r->got_eor; }
-static bool ten_withdrawn(struct router *r) { return r->withdrawn >= 10; }
-static bool closed(struct router *r) { return r->closed; }
+static bool eor_seen(struct router *r) { return r->c[0].got_eor; }
+static bool ten_withdrawn(struct router *r) { return r->c[0].withdrawn >= 10; }
+static bool closed(struct router *r) { return r->c[0].closed; }
 
 static struct bgp_peer_config peer_config(uint16_t port)
 {
@@ -224,11 +269,11 @@ static void test_active_session_sends_packed_routes(void **state)
 	bgp_peer_set_routes(p, routes, N);
 
 	run(eor_seen);
-	assert_true(rt.got_open);
-	assert_int_equal(rt.speaker_asn, 65001);
-	assert_int_equal(rt.announced, N);
+	assert_true(rt.c[0].got_open);
+	assert_int_equal(rt.c[0].speaker_asn, 65001);
+	assert_int_equal(rt.c[0].announced, N);
 	/* 23 + ORIGIN 4 + AS_PATH 9 + NEXT_HOP 7 + COMMUNITIES 7 = 50: 809 /32s per UPDATE. */
-	assert_int_equal(rt.updates, (N + 808) / 809);
+	assert_int_equal(rt.c[0].updates, (N + 808) / 809);
 	struct bgp_peer_status st;
 	bgp_peer_status(p, &st);
 	assert_int_equal(st.state, BGP_ST_ESTABLISHED);
@@ -237,18 +282,18 @@ static void test_active_session_sends_packed_routes(void **state)
 	assert_int_equal(st.established_count, 1);
 
 	/* Ten fewer routes: ten withdrawals, nothing announced again. */
-	size_t before = rt.announced;
+	size_t before = rt.c[0].announced;
 	bgp_peer_set_routes(p, routes + 10, N - 10);
 	run(ten_withdrawn);
-	assert_int_equal(rt.withdrawn, 10);
-	assert_int_equal(rt.announced, before);
+	assert_int_equal(rt.c[0].withdrawn, 10);
+	assert_int_equal(rt.c[0].announced, before);
 
 	/* The peer is removed: Cease / Peer De-configured, then the connection closes. */
 	assert_true(bgp_set_peers(s, NULL, 0));
 	run(closed);
-	assert_true(rt.got_notification);
-	assert_int_equal(rt.notif_code, BGP_ERR_CEASE);
-	assert_int_equal(rt.notif_subcode, BGP_CEASE_PEER_DECONFIGURED);
+	assert_true(rt.c[0].got_notification);
+	assert_int_equal(rt.c[0].notif_code, BGP_ERR_CEASE);
+	assert_int_equal(rt.c[0].notif_subcode, BGP_CEASE_PEER_DECONFIGURED);
 	assert_int_equal(bgp_peer_count(s), 0);
 	bgp_speaker_free(s);
 	router_close();
@@ -264,9 +309,9 @@ static void test_bad_peer_as_is_refused(void **state)
 	assert_true(bgp_set_peers(s, &cfg, 1));
 	run(closed);
 	/* RFC 4271 §6.2: OPEN Message Error / Bad Peer AS. */
-	assert_true(rt.got_notification);
-	assert_int_equal(rt.notif_code, BGP_ERR_OPEN);
-	assert_int_equal(rt.notif_subcode, BGP_OPEN_BAD_PEER_AS);
+	assert_true(rt.c[0].got_notification);
+	assert_int_equal(rt.c[0].notif_code, BGP_ERR_OPEN);
+	assert_int_equal(rt.c[0].notif_subcode, BGP_OPEN_BAD_PEER_AS);
 	struct bgp_peer_status st;
 	bgp_peer_status(bgp_peer_at(s, 0), &st);
 	assert_int_equal(st.state, BGP_ST_IDLE);
@@ -304,17 +349,162 @@ static void test_passive_session_accepts_the_router(void **state)
 	static const struct bgp_route one = { .prefix = { .addr = { .family = IP_V4,
 		.bytes = { 192, 0, 2, 7 } }, .len = 32 } };
 	bgp_peer_set_routes(bgp_peer_at(s, 0), &one, 1);
-	/* The router connects and speaks first. */
-	rt.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(0x7f000001) };
-	assert_int_equal(connect(rt.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	rt.w = watch_new(rt.fd, WATCH_READ, router_cb, NULL);
+	/* The router connects; the speaker sends its OPEN first. */
+	router_connect(port);
 	run(eor_seen);
-	assert_true(rt.got_open);
-	assert_int_equal(rt.announced, 1);
+	assert_true(rt.c[0].got_open);
+	assert_int_equal(rt.c[0].announced, 1);
 	bgp_speaker_free(s);   /* sends Cease to the router */
 	router_close();
+}
+
+static void test_silent_router_dropped_at_hold_expiry(void **state)
+{
+	/* The router answers the OPEN, then says nothing: with hold time 3 the speaker keeps
+	 * sending keepalives and drops it with Hold Timer Expired (RFC 4271 §6.5) after 3 s. */
+	router_reset();
+	rt.hold = 3;
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	monotime t0 = loop_now();
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	run(closed);
+	int64_t ms = mono_to_ms(mono_sub(loop_now(), t0));
+	assert_true(ms >= 3000 && ms < 4500);
+	assert_true(rt.c[0].got_notification);
+	assert_int_equal(rt.c[0].notif_code, BGP_ERR_HOLD_TIMER);
+	assert_int_equal(rt.c[0].notif_subcode, 0);
+	assert_true(rt.c[0].keepalives >= 3);     /* OpenConfirm's, then one a second */
+	struct bgp_peer_status st;
+	bgp_peer_status(bgp_peer_at(s, 0), &st);
+	assert_int_equal(st.state, BGP_ST_IDLE);
+	assert_int_equal(st.last_sent_code, BGP_ERR_HOLD_TIMER);
+	bgp_speaker_free(s);
+	router_close();
+}
+
+static uint16_t speaker_port;
+
+/* When the speaker's OPEN arrives on the first connection (left unanswered), the router opens
+ * a second connection to the speaker: a collision (RFC 4271 §6.8). */
+static void connect_back(struct rconn *c)
+{
+	if (c == &rt.c[0])
+		router_connect(speaker_port);
+}
+
+static bool second_established(struct router *r)
+{
+	return r->c[1].got_eor && r->c[0].closed;
+}
+
+static bool second_closed(struct router *r)
+{
+	return r->c[1].closed;
+}
+
+static void collision_setup(uint32_t second_id, struct bgp_speaker **sp)
+{
+	router_reset();
+	rt.c[0].reply_open = false;
+	rt.c[1].id = second_id;
+	rt.on_open = connect_back;
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	ip_addr lo = v4(127, 0, 0, 1);
+	assert_true(bgp_speaker_listen(s, &lo, 0, &speaker_port));
+	struct bgp_peer_config cfg = peer_config(port);
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	static const struct bgp_route one = { .prefix = { .addr = { .family = IP_V4,
+		.bytes = { 192, 0, 2, 7 } }, .len = 32 } };
+	bgp_peer_set_routes(bgp_peer_at(s, 0), &one, 1);
+	*sp = s;
+}
+
+static void test_collision_router_connection_wins(void **state)
+{
+	/* The router's identifier (10.0.0.9) is higher than ours (10.0.0.2): the connection we
+	 * initiated gets Cease / Connection Collision Resolution and the router's carries on. */
+	struct bgp_speaker *s;
+	collision_setup(0x0a000009, &s);
+	run(second_established);
+	assert_true(rt.c[0].got_notification);
+	assert_int_equal(rt.c[0].notif_code, BGP_ERR_CEASE);
+	assert_int_equal(rt.c[0].notif_subcode, BGP_CEASE_COLLISION);
+	assert_int_equal(rt.c[1].announced, 1);
+	assert_false(rt.c[1].got_notification);
+	struct bgp_peer_status st;
+	bgp_peer_status(bgp_peer_at(s, 0), &st);
+	assert_int_equal(st.state, BGP_ST_ESTABLISHED);
+	bgp_speaker_free(s);
+	router_close();
+}
+
+static void test_collision_our_connection_wins(void **state)
+{
+	/* The router's identifier (10.0.0.1) is lower: its new connection is closed with Cease /
+	 * Connection Collision Resolution, ours stays in OpenSent. */
+	struct bgp_speaker *s;
+	collision_setup(0x0a000001, &s);
+	run(second_closed);
+	assert_true(rt.c[1].got_notification);
+	assert_int_equal(rt.c[1].notif_code, BGP_ERR_CEASE);
+	assert_int_equal(rt.c[1].notif_subcode, BGP_CEASE_COLLISION);
+	assert_false(rt.c[0].closed);
+	struct bgp_peer_status st;
+	bgp_peer_status(bgp_peer_at(s, 0), &st);
+	assert_int_equal(st.state, BGP_ST_OPENSENT);
+	bgp_speaker_free(s);
+	router_close();
+}
+
+static bool never(struct router *r) { return false; }
+
+/* Runs the loop for ms milliseconds. */
+static void run_for(int64_t ms)
+{
+	rt.done = never;
+	struct timer *t = timer_new(timeout_cb, NULL);
+	timer_start(t, mono_from_ms(ms));
+	loop_run();
+	timer_free(t);
+}
+
+static void md5_case(const char *router_key, const char *speaker_key, bool up)
+{
+	router_reset();
+	uint16_t port = router_listen();
+	ip_addr lo = v4(127, 0, 0, 1);
+	assert_true(bgp_set_md5(rt.lfd, &lo, router_key));
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	cfg.password = speaker_key;
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	struct bgp_peer_status st;
+	if (up) {
+		run(eor_seen);
+		bgp_peer_status(bgp_peer_at(s, 0), &st);
+		assert_int_equal(st.state, BGP_ST_ESTABLISHED);
+	} else {
+		/* RFC 2385: segments with a wrong digest are dropped; no connection forms. */
+		run_for(1500);
+		assert_int_equal(rt.nconns, 0);
+		bgp_peer_status(bgp_peer_at(s, 0), &st);
+		assert_int_equal(st.state, BGP_ST_CONNECT);
+	}
+	bgp_speaker_free(s);
+	router_close();
+}
+
+static void test_md5_right_password(void **state)
+{
+	md5_case("s3cret", "s3cret", true);
+}
+
+static void test_md5_wrong_password(void **state)
+{
+	md5_case("s3cret", "wrong", false);
 }
 
 int main(void)
@@ -326,6 +516,11 @@ int main(void)
 		cmocka_unit_test(test_bad_peer_as_is_refused),
 		cmocka_unit_test(test_invalid_config_changes_nothing),
 		cmocka_unit_test(test_passive_session_accepts_the_router),
+		cmocka_unit_test(test_silent_router_dropped_at_hold_expiry),
+		cmocka_unit_test(test_collision_router_connection_wins),
+		cmocka_unit_test(test_collision_our_connection_wins),
+		cmocka_unit_test(test_md5_right_password),
+		cmocka_unit_test(test_md5_wrong_password),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	loop_free();

@@ -507,6 +507,73 @@ static void test_md5_wrong_password(void **state)
 	md5_case("s3cret", "wrong", false);
 }
 
+/* Hostile input: a message with a broken marker after our OPEN. */
+static void send_bad_marker(struct rconn *c)
+{
+	uint8_t bad[19];
+	memset(bad, 0xff, sizeof(bad));
+	bad[3] = 0x00;
+	bad[16] = 0x00;
+	bad[17] = 19;
+	bad[18] = BGP_MSG_KEEPALIVE;
+	rconn_send(c, bad, sizeof(bad));
+}
+
+static void test_bad_marker_gets_notification(void **state)
+{
+	router_reset();
+	rt.c[0].reply_open = false;
+	rt.on_open = send_bad_marker;
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	run(closed);
+	/* RFC 4271 §6.1: Connection Not Synchronized. */
+	assert_true(rt.c[0].got_notification);
+	assert_int_equal(rt.c[0].notif_code, BGP_ERR_HEADER);
+	assert_int_equal(rt.c[0].notif_subcode, BGP_HDR_NOT_SYNC);
+	bgp_speaker_free(s);
+	router_close();
+}
+
+/* After OPEN + KEEPALIVE: an UPDATE with an invalid ORIGIN (treat-as-withdraw, the session
+ * stays), then one whose Withdrawn Routes Length overruns the message (session reset). */
+static void send_bad_updates(struct rconn *c)
+{
+	const uint8_t taw[] = {
+		MARKER, 0x00, 0x2f, 0x02, 0x00, 0x00, 0x00, 0x14,
+		0x40, 0x01, 0x01, 0x07,
+		0x40, 0x02, 0x06, 0x02, 0x01, 0x00, 0x00, 0xfd, 0xe8,
+		0x40, 0x03, 0x04, 0x7f, 0x00, 0x00, 0x01,
+		0x18, 0xc6, 0x33, 0x64,
+	};
+	const uint8_t reset[] = { MARKER, 0x00, 0x17, 0x02, 0x00, 0x09, 0x00, 0x00 };
+	rconn_send(c, taw, sizeof(taw));
+	rconn_send(c, reset, sizeof(reset));
+}
+
+static void test_update_errors_per_rfc7606(void **state)
+{
+	router_reset();
+	rt.on_open = send_bad_updates;
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	run(closed);
+	assert_true(rt.c[0].got_notification);
+	assert_int_equal(rt.c[0].notif_code, BGP_ERR_UPDATE);
+	assert_int_equal(rt.c[0].notif_subcode, BGP_UPD_MALFORMED_ATTR_LIST);
+	struct bgp_peer_status st;
+	bgp_peer_status(bgp_peer_at(s, 0), &st);
+	assert_int_equal(st.updates_in, 1);          /* the treat-as-withdraw one went through */
+	assert_int_equal(st.established_count, 1);
+	assert_int_equal(st.last_sent_code, BGP_ERR_UPDATE);
+	bgp_speaker_free(s);
+	router_close();
+}
+
 int main(void)
 {
 	log_setup(LOGL_ERROR, LOG_FORMAT_TEXT, stderr);
@@ -521,6 +588,8 @@ int main(void)
 		cmocka_unit_test(test_collision_our_connection_wins),
 		cmocka_unit_test(test_md5_right_password),
 		cmocka_unit_test(test_md5_wrong_password),
+		cmocka_unit_test(test_bad_marker_gets_notification),
+		cmocka_unit_test(test_update_errors_per_rfc7606),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	loop_free();

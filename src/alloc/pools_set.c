@@ -1,9 +1,11 @@
 /*
  * Installing a new set of pools (MetalLB Allocator.SetPools). Every assignment whose addresses are
  * still allowed by one pool is kept, re-homed to that pool if its name changed; the rest are
- * released and reported, so the controller can emit ClearAssignment and allocate again. The free
- * space of the new pools is rebuilt from the kept assignments, so a pool that grows keeps every
- * address where it was.
+ * released and reported, so the controller can emit ClearAssignment and allocate again.
+ *
+ * The address entries stay where they are: each is pointed at its new pool and taken out of that
+ * pool's free space, so a pool that grows keeps every address where it was, and a reload costs
+ * no more than a walk over the addresses in use.
  */
 #include "alloc/alloc_int.h"
 
@@ -18,23 +20,29 @@ static int pool_name_cmp(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
+static int key_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The one new pool holding every address of s, or NULL. */
+static struct apool *home_of(const struct alloc *a, const struct asvc *s)
+{
+	struct apool *pool = NULL;
+	for (size_t i = 0; i < s->nips; i++) {
+		const struct ipent *e = ipent_get(a, &s->ips[i]);
+		if (!e->pool || (pool && e->pool != pool))
+			return NULL;
+		pool = e->pool;
+	}
+	return pool;
+}
+
 void alloc_set_pools(struct alloc *a, const struct cfg_model *model, struct alloc_keys *cleared)
 {
-	if (cleared) {
-		cleared->v = NULL;
-		cleared->n = 0;
-	}
-	/* Every Service record (assigned or pending), before the maps change. */
-	struct asvc **svcs = xcalloc(a->services.n ? a->services.n : 1, sizeof(*svcs));
-	size_t nsvcs = 0, it = 0;
-	const struct hmap_slot *slot;
-	while (hmap_next(&a->services, &it, &slot))
-		svcs[nsvcs++] = slot->value;
-
-	state_drop_all_ips(a);
-	for (size_t i = 0; i < a->npools; i++)
-		pool_destroy(&a->pools[i]);
-	free(a->pools);
+	struct alloc_keys gone = { 0 };
+	struct apool *old = a->pools;
+	size_t nold = a->npools;
 
 	size_t npools = model ? model->npools : 0;
 	a->pools = xcalloc(npools ? npools : 1, sizeof(*a->pools));
@@ -44,33 +52,47 @@ void alloc_set_pools(struct alloc *a, const struct cfg_model *model, struct allo
 	qsort(a->pools, a->npools, sizeof(*a->pools), pool_name_cmp);
 	pool_index_build(a);
 
-	for (size_t i = 0; i < nsvcs; i++) {
-		struct asvc *s = svcs[i];
-		size_t n = s->nips;
-		ip_addr ips[2];
-		memcpy(ips, s->ips, n * sizeof(*ips));
-		s->nips = 0;       /* the address entries are gone already */
-		s->pool = NULL;
-		if (n == 0)
-			continue;
-		struct apool *pool = NULL;
-		bool ok = true;
-		for (size_t j = 0; j < n && ok; j++) {
-			struct apool *p = NULL;
-			size_t r;
-			ok = pool_find(a, &ips[j], &p, &r) && (!pool || p == pool);
-			if (ok)
-				pool = p;
+	/* Re-home every address in use: a pool that allows it, or none. */
+	size_t it = 0;
+	const struct hmap_slot *slot;
+	while (hmap_next(&a->ips, &it, &slot)) {
+		struct ipent *e = slot->value;
+		struct apool *p;
+		size_t r;
+		if (pool_find(a, &e->ip, &p, &r)) {
+			e->pool = p;
+			e->range = r;
+			pool_take(p, r, e->value);
+		} else {
+			e->pool = NULL;
 		}
-		if (ok) {
-			state_assign(a, s, pool, ips, n, s->ports, s->nports, s->sharing, s->backend);
-			continue;
-		}
-		if (cleared) {
-			cleared->v = xreallocarray(cleared->v, cleared->n + 1, sizeof(*cleared->v));
-			cleared->v[cleared->n++] = xstrdup(s->key);
-		}
-		svc_maybe_drop(a, s);
 	}
-	free(svcs);
+	for (size_t i = 0; i < nold; i++)
+		pool_destroy(&old[i]);
+	free(old);
+
+	/* Services whose addresses are no longer in one pool lose them. */
+	struct asvc **lost = xcalloc(a->services.n ? a->services.n : 1, sizeof(*lost));
+	size_t nlost = 0;
+	it = 0;
+	while (hmap_next(&a->services, &it, &slot)) {
+		struct asvc *s = slot->value;
+		if (!s->nips)
+			continue;
+		s->pool = home_of(a, s);
+		if (!s->pool)
+			lost[nlost++] = s;
+	}
+	gone.v = xcalloc(nlost ? nlost : 1, sizeof(*gone.v));
+	for (size_t i = 0; i < nlost; i++) {
+		gone.v[gone.n++] = xstrdup(lost[i]->key);
+		state_unassign(a, lost[i]);
+		svc_maybe_drop(a, lost[i]);
+	}
+	free(lost);
+	qsort(gone.v, gone.n, sizeof(*gone.v), key_cmp);
+	if (cleared)
+		*cleared = gone;
+	else
+		alloc_keys_free(&gone);
 }

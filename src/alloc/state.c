@@ -249,7 +249,8 @@ void state_unassign(struct alloc *a, struct asvc *s)
 		e->users[j] = e->users[--e->nusers];
 		if (e->nusers == 0) {
 			index_remove(a, e);
-			pool_put(e->pool, e->range, e->value);
+			if (e->pool)      /* NULL: its pool went away in alloc_set_pools */
+				pool_put(e->pool, e->range, e->value);
 			hmap_del(&a->ips, key, IPKEY_LEN);
 			ipent_free(e);
 		}

@@ -31,6 +31,47 @@ static void legacy_meta(const struct legacy *l, struct cfg_meta *meta, const cha
 	meta->origin.line = line;
 }
 
+/* Keys that older MetalLB releases spelled differently: read as today's, with a warning. */
+struct renamed_key {
+	const char *old_key;
+	const char *new_key;     /* NULL: the key was dropped; its value is ignored */
+	const char *release;
+};
+
+/*
+ * A copy of obj with old keys renamed (a new reference the caller releases), or obj itself with
+ * one more reference when nothing was renamed. Both spellings at once is an error.
+ */
+static json_t *renamed(struct dctx *c, const json_t *obj, const char *path,
+		       const struct renamed_key *table)
+{
+	json_t *copy = NULL;
+	for (const struct renamed_key *r = table; r->old_key; r++) {
+		json_t *v = json_object_get(obj, r->old_key);
+		if (!v)
+			continue;
+		if (!copy)
+			copy = json_copy((json_t *)obj);
+		char p[DPATH_MAX];
+		d_path(p, path, r->old_key);
+		if (!r->new_key) {
+			d_warn(c, v, p, "removed in MetalLB %s; ignored", r->release);
+		} else if (json_object_get(obj, r->new_key)) {
+			d_error(c, v, p, "both %s and its later name %s are set", r->old_key,
+				r->new_key);
+		} else {
+			d_warn(c, v, p, "the name used up to MetalLB %s; read as %s", r->release,
+			       r->new_key);
+			json_object_set(copy, r->new_key, v);
+		}
+		json_object_del(copy, r->old_key);
+	}
+	if (!copy)
+		return json_incref((json_t *)obj);
+	yj_lines_set(c->lines, copy, yj_line(c->lines, obj));
+	return copy;
+}
+
 static const char *const peer_keys[] = {
 	"my-asn", "peer-asn", "peer-address", "peer-port", "source-address", "hold-time",
 	"keepalive-time", "router-id", "node-selectors", "password", "bfd-profile",
@@ -182,13 +223,31 @@ static void legacy_pool_advs(struct legacy *l, const json_t *node, const char *p
 static const char *const pool_keys[] = { "name", "protocol", "addresses", "avoid-buggy-ips",
 					  "auto-assign", "bgp-advertisements", NULL };
 
+static const struct renamed_key pool_renamed[] = {
+	{ "cidr", "addresses", "v0.5" },
+	{ "advertisements", "bgp-advertisements", "v0.2" },
+	{ "arp-network", NULL, "v0.6" },
+	{ NULL, NULL, NULL },
+};
+
+static void legacy_pool_renamed(struct legacy *l, const json_t *node, const char *path,
+				size_t index);
+
 static void legacy_pool(struct legacy *l, const json_t *node, size_t index)
 {
-	struct dctx *c = l->c;
 	char path[DPATH_MAX];
 	d_path_index(path, "address-pools", index);
-	if (!d_is_object(c, node, path))
+	if (!d_is_object(l->c, node, path))
 		return;
+	json_t *current = renamed(l->c, node, path, pool_renamed);
+	legacy_pool_renamed(l, current, path, index);
+	json_decref(current);
+}
+
+static void legacy_pool_renamed(struct legacy *l, const json_t *node, const char *path,
+				size_t index)
+{
+	struct dctx *c = l->c;
 	d_known_keys(c, node, path, pool_keys);
 	char *name = NULL, *proto = NULL;
 	d_string(c, node, path, "name", &name);
@@ -217,9 +276,12 @@ static void legacy_pool(struct legacy *l, const json_t *node, size_t index)
 		pool->legacy_protocol = CFG_PROTO_BGP;
 	else if (strcmp(proto, "layer2") == 0)
 		pool->legacy_protocol = CFG_PROTO_LAYER2;
-	else if (strcmp(proto, "arp") == 0 || strcmp(proto, "ndp") == 0)
-		d_error(c, json_object_get(node, "protocol"), p,
-			"unknown protocol \"%s\" (removed in MetalLB v0.6: use layer2)", proto);
+	else if (strcmp(proto, "arp") == 0 || strcmp(proto, "ndp") == 0) {
+		/* v0.3 (arp) and v0.4 (ndp) protocols; v0.5 read them as layer2. */
+		d_warn(c, json_object_get(node, "protocol"), p,
+		       "\"%s\" is the name used up to MetalLB v0.5; read as layer2", proto);
+		pool->legacy_protocol = CFG_PROTO_LAYER2;
+	}
 	else
 		d_error(c, json_object_get(node, "protocol"), p, "unknown protocol \"%s\"", proto);
 
@@ -369,12 +431,18 @@ void legacy_decode(const struct dctx *base, struct cfg_model *m, const json_t *d
 {
 	static const char *const keys[] = { "peers", "bgp-communities", "address-pools",
 					    "bfd-profiles", NULL };
+	static const struct renamed_key top_renamed[] = {
+		{ "communities", "bgp-communities", "v0.2" },
+		{ NULL, NULL, NULL },
+	};
 	struct dctx c = *base;
 	snprintf(c.object, sizeof(c.object), "ConfigMap/config");
 	struct legacy l = { .c = &c, .m = m,
 			    .namespace = namespace ? namespace : LEGACY_DEFAULT_NAMESPACE };
 	if (!d_is_object(&c, doc, ""))
 		return;
+	json_t *current = renamed(&c, doc, "", top_renamed);
+	doc = current;
 	d_known_keys(&c, doc, "", keys);
 	legacy_list(&l, doc, "peers", legacy_peer);
 	legacy_duplicate_peers(&l, doc);
@@ -383,4 +451,5 @@ void legacy_decode(const struct dctx *base, struct cfg_model *m, const json_t *d
 	const json_t *comms = json_object_get(doc, "bgp-communities");
 	if (comms && !json_is_null(comms))
 		legacy_communities(&l, comms);
+	json_decref(current);
 }

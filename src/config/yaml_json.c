@@ -88,6 +88,12 @@ static void lines_put(struct yj_lines *l, const json_t *node, unsigned line)
 	l->slots[i].line = line;
 }
 
+void yj_lines_set(struct yj_lines *lines, const json_t *node, unsigned line)
+{
+	if (line)
+		lines_put(lines, node, line);
+}
+
 unsigned yj_line(const struct yj_lines *lines, const json_t *node)
 {
 	if (!lines || !node)

@@ -20,6 +20,8 @@ struct yj_lines;
 
 struct yj_lines *yj_lines_new(void);
 void yj_lines_free(struct yj_lines *lines);
+/* Record a line for a node built outside the reader (a renamed copy of a parsed mapping). */
+void yj_lines_set(struct yj_lines *lines, const json_t *node, unsigned line);
 /* 1-based line of node, or 0 when unknown. */
 unsigned yj_line(const struct yj_lines *lines, const json_t *node);
 

@@ -287,6 +287,7 @@ static void one_seed(uint64_t seed)
 	memset(ref, 0, sizeof(ref));
 	pools[0].buggy = rnd(2);
 	pools[1].buggy = rnd(2);
+	pools[1].ranges[0] = "10.0.2.0/30";
 	struct cfg_model *m = make_model();
 	struct alloc *a = alloc_new();
 	alloc_set_pools(a, m, NULL);
@@ -328,6 +329,59 @@ static void one_seed(uint64_t seed)
 				r->nips = 0;
 			}
 			continue;
+		}
+		if (rnd(25) == 0) {
+			/* Config change: pool b shrinks or grows, pool a flips avoidBuggyIPs. Services
+			 * whose addresses left every pool are cleared (and pending); nothing else moves. */
+			pools[1].ranges[0] = strcmp(pools[1].ranges[0], "10.0.2.0/30") == 0
+					     ? "10.0.2.0/31" : "10.0.2.0/30";
+			if (rnd(2))
+				pools[0].buggy = !pools[0].buggy;
+			struct cfg_model *next = make_model();
+			struct alloc_keys cleared;
+			alloc_set_pools(a, next, &cleared);
+			model_free(m);
+			m = next;
+			char want[1024] = "", got[1024] = "";
+			for (size_t k = 0; k < MAX_REF; k++) {
+				if (!ref[k].live || !ref[k].nips)
+					continue;
+				int p0 = ref_pool_for(&ref[k].ips[0]);
+				if (p0 >= 0 && (ref[k].nips == 1 || ref_pool_for(&ref[k].ips[1]) == p0))
+					continue;
+				ref[k].nips = 0;
+				snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s ",
+					 views[k].name);
+			}
+			for (size_t k = 0; k < cleared.n; k++)
+				snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s ",
+					 strchr(cleared.v[k], '/') + 1);
+			/* Same set (the allocator sorts by key, the reference by slot). */
+			size_t nw = 0, ng = 0;
+			for (char *c = want; *c; c++)
+				nw += *c == ' ';
+			for (char *c = got; *c; c++)
+				ng += *c == ' ';
+			bool same = nw == ng;
+			for (char *w = want, *sp; same && (sp = strchr(w, ' ')); w = sp + 1) {
+				char name[32];
+				snprintf(name, sizeof(name), "%.*s ", (int)(sp - w), w);
+				same = strstr(got, name) != NULL;
+			}
+			if (!same) {
+				print_error("seed %llu step %d: cleared want [%s] got [%s]\n",
+					    (unsigned long long)seed, step, want, got);
+				fail();
+			}
+			/* The controller syncs each cleared Service again at once, in that order. */
+			for (size_t c = 0; c < cleared.n; c++) {
+				for (size_t k = 0; k < MAX_REF; k++) {
+					if (ref[k].live &&
+					    strcmp(views[k].name, strchr(cleared.v[c], '/') + 1) == 0)
+						sync_and_compare(a, seed, step, k);
+				}
+			}
+			alloc_keys_free(&cleared);
 		}
 		if (rnd(20) == 0) {
 			/* Restart: a new allocator imports every status; nothing may move. */

@@ -13,8 +13,15 @@
  *   - The autoAssign pools that are not restricted to some services are tried in pool-name order,
  *     not in Go map order (random), so a restart or a replay gives every Service the same IP.
  *   - A pool whose serviceAllocation restricts nothing (only a priority) is tried for every
- *     Service at that priority; MetalLB never uses such a pool unless asked for it by name.
+ *     Service at that priority. MetalLB releases either leave such a pool out of automatic
+ *     allocation (a non-nil serviceAllocation that selects nobody) or, since the v0.15 fix for
+ *     empty serviceAllocations, treat it as unrestricted and ignore its priority.
  *   - Searching for an IP never walks a pool: free space is kept as intervals per pool range.
+ *
+ * Cost of one allocation: O(log n) in the addresses in use, times the pools and ranges tried,
+ * plus, for a Service with a sharing key, the addresses already holding that key and backend key
+ * (skipped in O(1) when every one of them uses a port the Service needs). avoidBuggyIPs is
+ * arithmetic, never an enumeration. alloc_set_pools() is O(addresses in use · log n).
  *
  * Restarts: call alloc_import() for every Service before the first alloc_sync(), so that IPs
  * already in Service status are taken back before anything new is handed out. Config changes:

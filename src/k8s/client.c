@@ -390,8 +390,11 @@ static void log_done(const struct k8s_request *r, const struct k8s_status *st)
 {
 	if (!log_enabled(LOGL_DEBUG))
 		return;
-	log_debug("k8s", "request done", "method=%s path=%s status=%ld outcome=%s ms=%lld", r->method,
-		  r->path, st->http, k8s_outcome_name(st->outcome),
+	long version = 0;
+	curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &version);
+	log_debug("k8s", "request done", "method=%s path=%s status=%ld outcome=%s http2=%s ms=%lld",
+		  r->method, r->path, st->http, k8s_outcome_name(st->outcome),
+		  version == CURL_HTTP_VERSION_2_0 ? "yes" : "no",
 		  (long long)mono_to_ms(mono_since(r->started)));
 }
 

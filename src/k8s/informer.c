@@ -134,7 +134,8 @@ static bool same_rv(const json_t *a, const json_t *b)
 static void apply_upsert(struct k8s_informer *inf, json_t *obj)
 {
 	json_t *old = k8s_store_put(inf->store, json_incref(obj));
-	if (old && inf->h->updated)
+	bool repeat = old && same_rv(old, obj);     /* seen already: nothing changed */
+	if (old && !repeat && inf->h->updated)
 		inf->h->updated(inf->arg, old, obj);
 	else if (!old && inf->h->added)
 		inf->h->added(inf->arg, obj);

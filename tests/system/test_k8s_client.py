@@ -182,13 +182,21 @@ def test_list_then_watch_sees_kubectl_changes(cluster, testns, start_watch):
     assert stats["lists"] == 1 and stats["failures"] == 0 and stats["state"] == "watching"
 
 
-def test_all_namespaces_and_cluster_scoped(cluster, testns, start_watch):
+def test_several_informers_share_one_client(cluster, testns, start_watch):
+    """Services in all namespaces, namespaces (cluster-scoped) and config maps, on one client and loop."""
     create_services(cluster, testns, "x")
-    w = start_watch("--resource", "services")
+    w = start_watch("--resource", "services,namespaces,configmaps")
+    for res in ("services", "namespaces", "configmaps"):
+        w.wait_for(lambda l, r=res: l["event"] == "SYNCED" and l["resource"] == r, what=f"{res} synced")
     w.wait_for(is_event("ADDED", f"{testns}/x"))
     w.wait_for(is_event("ADDED", "default/kubernetes"))
-    n = start_watch("--resource", "namespaces")
-    n.wait_for(is_event("ADDED", testns))
+    w.wait_for(lambda l: l["event"] == "ADDED" and l["resource"] == "namespaces" and l["key"] == testns)
+    mark = w.mark()
+    cluster.kubectl("create", "configmap", "cm", "-n", testns)
+    create_services(cluster, testns, "y")
+    cm = w.wait_for(is_event("ADDED", f"{testns}/cm"), since=mark)
+    svc = w.wait_for(is_event("ADDED", f"{testns}/y"), since=mark)
+    assert cm["resource"] == "configmaps" and svc["resource"] == "services"
 
 
 def test_paged_list_with_limit_2(cluster, testns, start_watch):
@@ -384,9 +392,12 @@ def test_cert_and_token_auth(cluster, k8s_client_bin, tmp_path):
     for ctx in ("ingot", "ingot-token"):
         result, _ = run_client(k8s_client_bin, cluster, "get", "/api/v1/namespaces/default", "--context", ctx)
         assert result["outcome"] == "ok" and result["body"]["metadata"]["name"] == "default"
-    # HTTP/1.1 too
-    result, _ = run_client(k8s_client_bin, cluster, "get", "/api/v1/namespaces/default", "--http1")
-    assert result["outcome"] == "ok"
+    # HTTP/2 where the server offers it (kube-apiserver does), HTTP/1.1 when asked
+    result, log = run_client(k8s_client_bin, cluster, "get", "/api/v1/namespaces/default", "--log-level", "debug")
+    assert result["outcome"] == "ok" and "http2=yes" in log
+    result, log = run_client(k8s_client_bin, cluster, "get", "/api/v1/namespaces/default", "--http1",
+                             "--log-level", "debug")
+    assert result["outcome"] == "ok" and "http2=no" in log
     # client certificate and key as files, relative to the kubeconfig
     kc_dir = tmp_path / "kc"
     kc_dir.mkdir()

@@ -1,12 +1,13 @@
 /*
  * k8s-client: drives the src/k8s client from system tests (tests/system/test_k8s_client.py).
  *
- *   k8s-client watch --resource services [--namespace NS] [--page-size N] [--watch-timeout S]
- *                    [--backoff-max-ms MS]
- *       runs an informer and prints one JSON line per change:
- *       {"event":"ADDED|UPDATED|DELETED","key":"ns/name","rv":"…","synthetic":bool,"object":{…}},
- *       {"event":"SYNCED","count":N} once, and {"event":"STATS",…} whenever the informer's
- *       counters change (lists, pages, watches, relists after 410, …). Runs until SIGTERM/SIGINT.
+ *   k8s-client watch --resource services[,nodes,...] [--namespace NS] [--page-size N]
+ *                    [--watch-timeout S] [--backoff-max-ms MS]
+ *       runs one informer per resource on one client and prints one JSON line per change:
+ *       {"event":"ADDED|UPDATED|DELETED","resource":"services","key":"ns/name","rv":"…",
+ *        "synthetic":bool,"object":{…}}, {"event":"SYNCED","resource":…,"count":N} once per
+ *       informer, and {"event":"STATS","resource":…,…} whenever an informer's counters change
+ *       (lists, pages, watches, relists after 410, …). Runs until SIGTERM/SIGINT.
  *   k8s-client put-status --namespace NS --name N [--ip IP]... [--from-file SVC.json]
  *       sets Service status ingress IPs, starting from the object in the file if given (an old
  *       copy exercises the 409 Conflict path), else from a fresh GET
@@ -70,39 +71,42 @@ static void stop(int signo, void *arg)
 /* --- watch ------------------------------------------------------------------------------- */
 
 struct watcher {
+	const struct k8s_resource *res;
 	struct k8s_informer *inf;
 	struct timer *stats_timer;
 	struct k8s_informer_stats last;
 };
 
-static void print_change(const char *what, const json_t *obj, bool synthetic)
+static void print_change(const struct watcher *w, const char *what, const json_t *obj,
+			 bool synthetic)
 {
 	char *key = k8s_object_key(obj);
 	const char *rv = k8s_meta(obj, "resourceVersion");
-	print_json(json_pack("{s:s, s:s, s:s, s:b, s:O}", "event", what, "key", key ? key : "",
-			     "rv", rv ? rv : "", "synthetic", synthetic, "object", obj));
+	print_json(json_pack("{s:s, s:s, s:s, s:s, s:b, s:O}", "event", what, "resource", w->res->name,
+			     "key", key ? key : "", "rv", rv ? rv : "", "synthetic", synthetic,
+			     "object", obj));
 	free(key);
 }
 
 static void on_added(void *arg, const json_t *obj)
 {
-	print_change("ADDED", obj, false);
+	print_change(arg, "ADDED", obj, false);
 }
 
 static void on_updated(void *arg, const json_t *old, const json_t *obj)
 {
-	print_change("UPDATED", obj, false);
+	print_change(arg, "UPDATED", obj, false);
 }
 
 static void on_deleted(void *arg, const json_t *obj, bool synthetic)
 {
-	print_change("DELETED", obj, synthetic);
+	print_change(arg, "DELETED", obj, synthetic);
 }
 
 static void on_synced(void *arg)
 {
 	struct watcher *w = arg;
-	print_json(json_pack("{s:s, s:I}", "event", "SYNCED", "count",
+	print_json(json_pack("{s:s, s:s, s:I}", "event", "SYNCED", "resource", w->res->name, "count",
 			     (json_int_t)k8s_store_count(k8s_informer_store(w->inf))));
 }
 
@@ -112,8 +116,9 @@ static void check_stats(void *arg)
 	const struct k8s_informer_stats *s = k8s_informer_stats(w->inf);
 	if (memcmp(s, &w->last, sizeof(*s)) != 0) {
 		w->last = *s;
-		print_json(json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}",
-				     "event", "STATS", "lists", (json_int_t)s->lists,
+		print_json(json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}",
+				     "event", "STATS", "resource", w->res->name,
+				     "lists", (json_int_t)s->lists,
 				     "pages", (json_int_t)s->pages, "watches", (json_int_t)s->watches,
 				     "relists_gone", (json_int_t)s->relists_gone,
 				     "events", (json_int_t)s->events, "bookmarks", (json_int_t)s->bookmarks,
@@ -125,13 +130,11 @@ static void check_stats(void *arg)
 	timer_start(w->stats_timer, mono_from_ms(100));
 }
 
+#define MAX_WATCHERS 8
+
+/* One informer per resource in the comma-separated --resource list, all on the one client. */
 static int cmd_watch(const struct opts *o)
 {
-	const struct k8s_resource *res = k8s_resource_find(o->resource ? o->resource : "services");
-	if (!res) {
-		fprintf(stderr, "unknown resource %s\n", o->resource);
-		return 2;
-	}
 	static const struct k8s_informer_handlers h = { on_added, on_updated, on_deleted, on_synced };
 	struct k8s_informer_options io = {
 		.namespace = o->namespace,
@@ -139,16 +142,31 @@ static int cmd_watch(const struct opts *o)
 		.watch_timeout_s = o->watch_timeout,
 		.backoff_max = mono_from_ms(o->backoff_max_ms),
 	};
-	struct watcher w;
-	memset(&w, 0, sizeof(w));
-	w.inf = k8s_informer_new(client, res, &io, &h, &w);
-	w.stats_timer = timer_new(check_stats, &w);
-	timer_start(w.stats_timer, mono_from_ms(100));
-	k8s_informer_start(w.inf);
+	struct watcher w[MAX_WATCHERS];
+	memset(w, 0, sizeof(w));
+	size_t n = 0;
+	char *list = xstrdup(o->resource ? o->resource : "services");
+	char *save = NULL;
+	for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		const struct k8s_resource *res = k8s_resource_find(name);
+		if (!res || n == MAX_WATCHERS) {
+			fprintf(stderr, "k8s-client: unknown resource %s (or too many)\n", name);
+			exit(2);
+		}
+		w[n].res = res;
+		w[n].inf = k8s_informer_new(client, res, &io, &h, &w[n]);
+		w[n].stats_timer = timer_new(check_stats, &w[n]);
+		timer_start(w[n].stats_timer, mono_from_ms(100));
+		k8s_informer_start(w[n].inf);
+		n++;
+	}
+	free(list);
 	loop_run();
-	check_stats(&w);
-	timer_free(w.stats_timer);
-	k8s_informer_free(w.inf);
+	for (size_t i = 0; i < n; i++) {
+		check_stats(&w[i]);
+		timer_free(w[i].stats_timer);
+		k8s_informer_free(w[i].inf);
+	}
 	return 0;
 }
 

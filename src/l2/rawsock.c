@@ -18,6 +18,8 @@
 
 #include "l2/bpf.h"
 
+#define RCVBUF (4 << 20)
+
 int rawsock_open(int ifindex)
 {
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -29,6 +31,12 @@ int rawsock_open(int ifindex)
 	 * PACKET_OUTGOING, which rawsock_recv skips, so failure here is harmless. */
 	int one = 1;
 	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	/* Room for a request flood to queue up while the loop is busy elsewhere: the default
+	 * (rmem_default, about 200 KiB) holds only a few hundred frames. FORCE needs CAP_NET_ADMIN;
+	 * without it the plain option is capped at rmem_max. */
+	int rcvbuf = RCVBUF;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(ETH_P_ALL),
@@ -103,4 +111,13 @@ int rawsock_send(int fd, const void *frame, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+unsigned rawsock_drops(int fd)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0)
+		return 0;
+	return st.tp_drops;
 }

@@ -30,5 +30,8 @@ int rawsock_leave(int fd, int ifindex, const eth_addr *group);
 ssize_t rawsock_recv(int fd, void *buf, size_t cap);
 /* Sends a complete Ethernet frame on the bound interface. */
 int rawsock_send(int fd, const void *frame, size_t len);
+/* Frames the kernel dropped because the receive queue was full since the last call (the kernel
+ * resets its count when read, PACKET_STATISTICS in packet(7)); 0 if unknown. */
+unsigned rawsock_drops(int fd);
 
 #endif

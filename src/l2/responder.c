@@ -351,6 +351,13 @@ static int if_open(struct l2_if *li)
 	return 0;
 }
 
+/* Folds the kernel's drop count (reset on each read) into the counters. */
+static void collect_drops(struct l2_if *li)
+{
+	if (li->fd >= 0)
+		li->counters.dropped += rawsock_drops(li->fd);
+}
+
 static void if_close(struct l2_if *li)
 {
 	while (li->n_owned > 0)
@@ -359,6 +366,7 @@ static void if_close(struct l2_if *li)
 	li->owned = NULL;
 	li->cap_owned = 0;
 	if (li->fd >= 0) {
+		collect_drops(li);
 		watch_free(li->watch);
 		li->watch = NULL;
 		close(li->fd);
@@ -405,9 +413,10 @@ void l2_interface_changed(int ifindex)
 
 bool l2_counters_get(int ifindex, struct l2_counters *out)
 {
-	const struct l2_if *li = find_if(ifindex);
+	struct l2_if *li = find_if(ifindex);
 	if (!li)
 		return false;
+	collect_drops(li);
 	*out = li->counters;
 	return true;
 }
@@ -415,13 +424,15 @@ bool l2_counters_get(int ifindex, struct l2_counters *out)
 void l2_counters_total(struct l2_counters *out)
 {
 	memset(out, 0, sizeof(*out));
-	for (const struct l2_if *li = R.ifs; li; li = li->next) {
+	for (struct l2_if *li = R.ifs; li; li = li->next) {
+		collect_drops(li);
 		out->requests_seen += li->counters.requests_seen;
 		out->replies_sent += li->counters.replies_sent;
 		out->gratuitous_sent += li->counters.gratuitous_sent;
 		out->malformed += li->counters.malformed;
 		out->conflicts += li->counters.conflicts;
 		out->errors += li->counters.errors;
+		out->dropped += li->counters.dropped;
 	}
 }
 

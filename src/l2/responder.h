@@ -35,6 +35,7 @@ struct l2_counters {
 	uint64_t malformed;         /* frames the filter passed that failed validation */
 	uint64_t conflicts;         /* another station announced an address we own */
 	uint64_t errors;            /* failed receives and sends */
+	uint64_t dropped;           /* frames the kernel dropped because we did not read fast enough */
 };
 
 /* Starts the responder with a copy of cfg. */

@@ -109,7 +109,7 @@ def test_arping_and_ndisc_get_the_owner_mac(l2_lab, driver):
     assert ndisc(client, v6) == node.mac()
     c = a.counters()
     assert c["replies_sent"] >= 3 and c["requests_seen"] >= 3
-    assert c["malformed"] == 0 and c["errors"] == 0
+    assert c["malformed"] == 0 and c["errors"] == 0 and c["dropped"] == 0
 
 
 def test_ns_without_source_link_layer_option_is_answered(l2_lab, driver):

@@ -81,8 +81,10 @@ static void print_counters(void)
 	memset(&c, 0, sizeof(c));
 	l2_counters_get(D.ifindex, &c);
 	printf("{\"requests_seen\":%" PRIu64 ",\"replies_sent\":%" PRIu64 ",\"gratuitous_sent\":%" PRIu64
-	       ",\"malformed\":%" PRIu64 ",\"conflicts\":%" PRIu64 ",\"errors\":%" PRIu64 "}\n",
-	       c.requests_seen, c.replies_sent, c.gratuitous_sent, c.malformed, c.conflicts, c.errors);
+	       ",\"malformed\":%" PRIu64 ",\"conflicts\":%" PRIu64 ",\"errors\":%" PRIu64
+	       ",\"dropped\":%" PRIu64 "}\n",
+	       c.requests_seen, c.replies_sent, c.gratuitous_sent, c.malformed, c.conflicts, c.errors,
+	       c.dropped);
 }
 
 static void print_selection(char *args)

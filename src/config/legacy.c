@@ -346,6 +346,12 @@ static void legacy_bfd(struct legacy *l, const json_t *node, size_t index)
 		free(name);
 		name = xasprintf("(bfd profile %zu)", index);
 	}
+	if (!k8s_object_name_ok(name)) {
+		char p[DPATH_MAX];
+		d_path(p, path, "name");
+		d_warn(c, node, p, "\"%s\" is not a valid Kubernetes object name: the API server "
+		       "would refuse the converted BFDProfile", name);
+	}
 	struct cfg_bfd *b = model_add_bfd(l->m);
 	legacy_meta(l, &b->meta, name, d_line(c, node));
 	free(name);

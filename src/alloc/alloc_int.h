@@ -65,7 +65,8 @@ struct ipent {
 	char *backend;               /* backend key ("" for externalTrafficPolicy Cluster) */
 	struct asvc **users;
 	size_t nusers;
-	size_t key_index;            /* position in its sharing-index list */
+	struct keylist *group;       /* its sharing-index list; NULL when not shareable */
+	size_t key_index;            /* position in that list */
 };
 
 struct asvc {

@@ -106,11 +106,15 @@ struct ipent *ipent_get(const struct alloc *a, const ip_addr *ip)
 	return hmap_get(&a->ips, key, IPKEY_LEN);
 }
 
-/* Map key of a sharing group: the sharing key, a NUL, the backend key. */
-static char *group_key(const char *sharing, const char *backend, size_t *len)
+/*
+ * Map key of a sharing group: the sharing key, a NUL, the backend key. Built in buf when it fits
+ * (the caller frees the result only when it is not buf).
+ */
+static char *group_key(const char *sharing, const char *backend, char *buf, size_t size,
+		       size_t *len)
 {
 	size_t ls = strlen(sharing), lb = strlen(backend);
-	char *k = xmalloc(ls + lb + 2);
+	char *k = ls + lb + 2 <= size ? buf : xmalloc(ls + lb + 2);
 	memcpy(k, sharing, ls + 1);
 	memcpy(k + ls + 1, backend, lb + 1);
 	*len = ls + 1 + lb;
@@ -119,10 +123,12 @@ static char *group_key(const char *sharing, const char *backend, size_t *len)
 
 struct keylist *keylist_get(const struct alloc *a, const char *sharing, const char *backend)
 {
+	char buf[256];
 	size_t len;
-	char *k = group_key(sharing, backend, &len);
+	char *k = group_key(sharing, backend, buf, sizeof(buf), &len);
 	struct keylist *l = hmap_get(&a->sharing, k, len);
-	free(k);
+	if (k != buf)
+		free(k);
 	return l;
 }
 
@@ -155,12 +161,6 @@ static void count_ports(struct keylist *l, const struct asvc *u, int delta)
 	}
 }
 
-/* The list of e's group, NULL when e is not shareable. */
-static struct keylist *group_of(const struct alloc *a, const struct ipent *e)
-{
-	return *e->sharing ? keylist_get(a, e->sharing, e->backend) : NULL;
-}
-
 static void index_add(struct alloc *a, struct ipent *e)
 {
 	if (!*e->sharing)
@@ -169,11 +169,14 @@ static void index_add(struct alloc *a, struct ipent *e)
 	if (!l) {
 		l = XNEW(struct keylist);
 		hmap_init(&l->port_use);
+		char buf[256];
 		size_t len;
-		char *k = group_key(e->sharing, e->backend, &len);
+		char *k = group_key(e->sharing, e->backend, buf, sizeof(buf), &len);
 		hmap_put(&a->sharing, k, len, l);
-		free(k);
+		if (k != buf)
+			free(k);
 	}
+	e->group = l;
 	/* Capacity is the next power of two of n, so growth is amortised O(1). */
 	if ((l->n & (l->n - 1)) == 0)
 		l->v = xreallocarray(l->v, l->n ? l->n * 2 : 1, sizeof(*l->v));
@@ -194,18 +197,21 @@ static void index_remove(struct alloc *a, struct ipent *e)
 {
 	if (!*e->sharing)
 		return;
-	struct keylist *l = keylist_get(a, e->sharing, e->backend);
+	struct keylist *l = e->group;
 	if (!l || e->key_index >= l->n || l->v[e->key_index] != e)
 		log_fatal("alloc", "sharing index out of step", "key=%s", e->sharing);
+	e->group = NULL;
 	for (size_t u = 0; u < e->nusers; u++)
 		count_ports(l, e->users[u], -1);
 	l->v[e->key_index] = l->v[--l->n];
 	l->v[e->key_index]->key_index = e->key_index;
 	if (l->n == 0) {
+		char buf[256];
 		size_t len;
-		char *k = group_key(e->sharing, e->backend, &len);
+		char *k = group_key(e->sharing, e->backend, buf, sizeof(buf), &len);
 		hmap_del(&a->sharing, k, len);
-		free(k);
+		if (k != buf)
+			free(k);
 		keylist_free(l);
 	}
 }
@@ -245,7 +251,7 @@ void state_unassign(struct alloc *a, struct asvc *s)
 			j++;
 		if (j == e->nusers)
 			log_fatal("alloc", "service missing from its address", "service=%s", s->key);
-		count_ports(group_of(a, e), s, -1);
+		count_ports(e->group, s, -1);
 		e->users[j] = e->users[--e->nusers];
 		if (e->nusers == 0) {
 			index_remove(a, e);
@@ -319,7 +325,7 @@ void state_assign(struct alloc *a, struct asvc *s, struct apool *pool, const ip_
 			e->users = xreallocarray(e->users, e->nusers ? e->nusers * 2 : 1,
 						 sizeof(*e->users));
 		e->users[e->nusers++] = s;
-		count_ports(group_of(a, e), s, +1);
+		count_ports(e->group, s, +1);
 		s->ips[i] = want[i];
 	}
 	s->nips = nips;

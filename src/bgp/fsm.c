@@ -41,6 +41,7 @@ static const char *const event_names[] = {
 	[BGP_EV_UPDATE] = "UpdateMsg",
 	[BGP_EV_UPDATE_ERR] = "UpdateMsgErr",
 	[BGP_EV_COLLISION_SWITCH] = "CollisionSwitch",
+	[BGP_EV_SEND_HOLD_EXPIRES] = "SendHoldTimer_Expires",
 };
 
 const char *bgp_state_name(enum bgp_state s)
@@ -105,7 +106,7 @@ static void keepalive_restart(struct bgp_fsm *f, monotime now)
 bool bgp_fsm_next_deadline(const struct bgp_fsm *f, monotime *at)
 {
 	const struct bgp_timer_deadline *ts[] = { &f->connect_retry, &f->hold, &f->keepalive,
-						  &f->idle_hold };
+						  &f->idle_hold, &f->send_hold };
 	bool any = false;
 	for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
 		if (ts[i]->on && (!any || mono_before(ts[i]->at, *at))) {
@@ -120,6 +121,7 @@ struct bgp_fsm_out bgp_fsm_tick(struct bgp_fsm *f, monotime now, bool *fired)
 {
 	struct { struct bgp_timer_deadline *t; enum bgp_event ev; } ts[] = {
 		{ &f->hold, BGP_EV_HOLD_EXPIRES },
+		{ &f->send_hold, BGP_EV_SEND_HOLD_EXPIRES },
 		{ &f->keepalive, BGP_EV_KEEPALIVE_EXPIRES },
 		{ &f->connect_retry, BGP_EV_CONNECT_RETRY_EXPIRES },
 		{ &f->idle_hold, BGP_EV_IDLE_HOLD_EXPIRES },
@@ -165,6 +167,7 @@ static void change_state(struct bgp_fsm *f, enum bgp_state to, enum bgp_event ev
 		 * session's resources and timers. */
 		out->actions |= BGP_ACT_CLOSE;
 		timer_stop(&f->connect_retry);
+		timer_stop(&f->send_hold);
 		timer_stop(&f->hold);
 		timer_stop(&f->keepalive);
 		f->hold_time = 0;
@@ -184,6 +187,7 @@ static void change_state(struct bgp_fsm *f, enum bgp_state to, enum bgp_event ev
 	case BGP_ST_CONNECT:
 	case BGP_ST_ACTIVE:
 		timer_stop(&f->idle_hold);
+		timer_stop(&f->send_hold);
 		timer_stop(&f->hold);
 		timer_stop(&f->keepalive);
 		break;
@@ -316,6 +320,12 @@ static bool common_open_states(struct bgp_fsm *f, const struct bgp_fsm_input *in
 	case BGP_EV_UPDATE_ERR:
 		/* §6.1-6.3: the NOTIFICATION the decoder prescribed. */
 		notify_error(f, out, in->error);
+		fail(f, in->event, now, out);
+		return true;
+	case BGP_EV_SEND_HOLD_EXPIRES:
+		/* RFC 9687 §4.3/§5: error code 8, subcode 0, attempted without delaying the
+		 * teardown. */
+		notify(f, out, BGP_ERR_SEND_HOLD_TIMER, BGP_SUB_UNSPECIFIC, NULL, 0);
 		fail(f, in->event, now, out);
 		return true;
 	case BGP_EV_OPEN_COLLISION_DUMP:
@@ -509,6 +519,24 @@ struct bgp_fsm_out bgp_fsm_event(struct bgp_fsm *f, enum bgp_event ev, monotime 
 {
 	struct bgp_fsm_input in = { .event = ev };
 	return bgp_fsm_handle(f, &in, now);
+}
+
+void bgp_fsm_send_progress(struct bgp_fsm *f, bool wrote, bool pending, monotime now)
+{
+	/* RFC 9687 §4: only once an OPEN went out; restarted whenever data could be sent. */
+	if (!pending || f->state < BGP_ST_OPENSENT) {
+		timer_stop(&f->send_hold);
+		return;
+	}
+	if (wrote || !f->send_hold.on) {
+		/* RFC 9687 §6: the larger of 8 minutes and twice the hold time by default. */
+		unsigned t = f->cfg.send_hold_time;
+		if (t == 0) {
+			unsigned hold = f->hold_time ? f->hold_time : f->cfg.hold_time;
+			t = 2 * hold > 480 ? 2 * hold : 480;
+		}
+		timer_start(&f->send_hold, now, t);
+	}
 }
 
 /* --- incoming connections and collisions ------------------------------------------------------ */

@@ -8,8 +8,9 @@
  * detect in Established" attributes are not implemented), §4.4/§10 (hold and keepalive timers;
  * a negotiated hold time of 0 switches both off), §6.8 (connection collision), §8.1.1
  * DampPeerOscillations as an OpenBGPD-style idle-hold backoff (doubling, capped, reset after a
- * session stayed up), RFC 6608 (FSM error subcodes) and RFC 8538 §5 (Hard Reset for the Cease
- * subcodes that must not be handled gracefully).
+ * session stayed up), RFC 6608 (FSM error subcodes), RFC 8538 §5 (Hard Reset for the Cease
+ * subcodes that must not be handled gracefully) and RFC 9687 (the Send Hold Timer drops a peer
+ * that stopped reading).
  *
  * Timers are deadlines in the struct; the glue arms one loop timer at bgp_fsm_next_deadline()
  * and calls bgp_fsm_tick() when it fires.
@@ -52,6 +53,7 @@ enum bgp_event {
 	BGP_EV_UPDATE,                  /* 27 UpdateMsg (also ROUTE-REFRESH) */
 	BGP_EV_UPDATE_ERR,              /* 28 UpdateMsgErr (input.error, session reset only) */
 	BGP_EV_COLLISION_SWITCH,        /* §6.8: the pending connection won (input.neg) */
+	BGP_EV_SEND_HOLD_EXPIRES,       /* 29 (RFC 9687 §4.2) */
 };
 
 struct bgp_fsm_input {
@@ -90,6 +92,7 @@ struct bgp_fsm_config {
 	uint16_t open_hold_time;       /* hold timer in OpenSent [240] (RFC 4271 §8.2.2) */
 	uint16_t idle_hold_time;       /* first backoff [2] */
 	uint16_t idle_hold_max;        /* backoff cap [120] */
+	uint16_t send_hold_time;       /* [the larger of 480 and twice the hold time] (RFC 9687 §6) */
 	bool passive;                  /* never connect, wait for the peer (RFC 4271 Event 4) */
 };
 
@@ -102,7 +105,7 @@ struct bgp_fsm {
 	enum bgp_state state;
 	struct bgp_fsm_config cfg;
 	bool stopped;                  /* ManualStop: no automatic restart */
-	struct bgp_timer_deadline connect_retry, hold, keepalive, idle_hold;
+	struct bgp_timer_deadline connect_retry, hold, keepalive, idle_hold, send_hold;
 	uint16_t hold_time;            /* negotiated; 0 = no hold timer, no keepalives */
 	uint16_t keepalive_time;
 	bool gr_n;                     /* RFC 8538 N bit negotiated */
@@ -120,6 +123,10 @@ void bgp_fsm_init(struct bgp_fsm *f, const struct bgp_fsm_config *cfg);
 struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input *in, monotime now);
 /* Shorthand for events without data. */
 struct bgp_fsm_out bgp_fsm_event(struct bgp_fsm *f, enum bgp_event ev, monotime now);
+
+/* After each attempt to write: wrote says whether bytes went out, pending whether some are still
+ * queued. Runs the Send Hold Timer while output is stuck (RFC 9687 §4). */
+void bgp_fsm_send_progress(struct bgp_fsm *f, bool wrote, bool pending, monotime now);
 
 /* The earliest running timer; false when none runs. */
 bool bgp_fsm_next_deadline(const struct bgp_fsm *f, monotime *at);

@@ -353,6 +353,8 @@ const char *bgp_error_name(uint8_t code, uint8_t subcode)
 		}
 	case BGP_ERR_ROUTE_REFRESH:
 		return "ROUTE-REFRESH message error";
+	case BGP_ERR_SEND_HOLD_TIMER:
+		return "send hold timer expired";
 	default:
 		return "unknown error";
 	}

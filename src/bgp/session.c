@@ -145,9 +145,12 @@ static void conn_queue(struct bgp_conn *c, const uint8_t *bytes, size_t len)
 	c->out_len += len;
 }
 
-/* Writes what the socket takes; false on a write error. */
-static bool conn_flush(struct bgp_conn *c)
+/* Writes what the socket takes; false on a write error. *wrote (if given) says whether any
+ * bytes went out. */
+static bool conn_flush_n(struct bgp_conn *c, bool *wrote)
 {
+	if (wrote)
+		*wrote = false;
 	if (c->fd < 0 || c->connecting)
 		return true;
 	while (c->out_off < c->out_len) {
@@ -159,11 +162,18 @@ static bool conn_flush(struct bgp_conn *c)
 		if (n <= 0)
 			return false;
 		c->out_off += (size_t)n;
+		if (wrote)
+			*wrote = true;
 	}
 	if (c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
 	watch_set(c->watch, WATCH_READ | (c->out_len ? WATCH_WRITE : 0));
 	return true;
+}
+
+static bool conn_flush(struct bgp_conn *c)
+{
+	return conn_flush_n(c, NULL);
 }
 
 static void send_msg(struct bgp_peer *p, struct bgp_conn *c, const uint8_t *msg, size_t len)
@@ -206,6 +216,16 @@ static void rearm(struct bgp_peer *p)
 	}
 	monotime left = mono_sub(at, loop_now());
 	timer_start(p->timer, mono_before(left, mono_zero()) ? mono_zero() : left);
+}
+
+/* Flushes the current connection and tells the FSM whether output is stuck (RFC 9687). */
+static bool peer_flush(struct bgp_peer *p)
+{
+	bool wrote;
+	if (!conn_flush_n(&p->cur, &wrote))
+		return false;
+	bgp_fsm_send_progress(&p->fsm, wrote, p->cur.out_len > 0, loop_now());
+	return true;
 }
 
 static void fsm_event(struct bgp_peer *p, const struct bgp_fsm_input *in)
@@ -288,8 +308,10 @@ void bgp_session_routes_changed(struct bgp_peer *p)
 	struct bgp_ribout_ctx ctx;
 	ribout_ctx(p, &ctx);
 	bgp_ribout_sync(&p->ribout, &ctx, emit_update, p);
-	if (!conn_flush(&p->cur))
+	if (!peer_flush(p)) {
 		fsm_simple(p, BGP_EV_TCP_FAILS);
+		return;
+	}
 	rearm(p);
 }
 
@@ -352,7 +374,7 @@ static void apply(struct bgp_peer *p, struct bgp_fsm_out o)
 		bgp_ribout_reset(&p->ribout);
 		log_info("bgp", "session down", "peer=%s", p->name);
 	}
-	if (p->cur.fd >= 0 && !conn_flush(&p->cur)) {
+	if (p->cur.fd >= 0 && !peer_flush(p)) {
 		fsm_simple(p, BGP_EV_TCP_FAILS);
 		return;
 	}
@@ -541,10 +563,11 @@ static void conn_cb(int fd, int events, void *arg)
 		return;
 	}
 	if (events & WATCH_WRITE) {
-		if (!conn_flush(c)) {
+		if (!peer_flush(p)) {
 			fsm_simple(p, BGP_EV_TCP_FAILS);
 			return;
 		}
+		rearm(p);
 	}
 	if (events & WATCH_READ) {
 		if (!conn_read(c)) {

@@ -458,6 +458,47 @@ static void test_names(void **state)
 	assert_string_equal(bgp_state_name((enum bgp_state)42), "?");
 }
 
+static void test_send_hold_timer(void **state)
+{
+	/* RFC 9687: output stuck for the larger of 8 minutes and twice the hold time (here 480 s
+	 * with hold 90) drops the session with error code 8. Progress restarts the timer. */
+	struct bgp_fsm f;
+	init(&f, false);
+	establish(&f, 90);
+	bgp_fsm_send_progress(&f, false, true, now);
+	assert_int_equal(in_s(&f.send_hold), 480);
+	advance(400);
+	bgp_fsm_send_progress(&f, false, true, now);   /* still stuck: the timer keeps running */
+	assert_int_equal(in_s(&f.send_hold), 80);
+	bgp_fsm_send_progress(&f, true, true, now);    /* some bytes went out */
+	assert_int_equal(in_s(&f.send_hold), 480);
+	bgp_fsm_send_progress(&f, true, false, now);   /* all out */
+	assert_false(f.send_hold.on);
+	/* Stuck for good; the peer keeps its own keepalives coming. */
+	bgp_fsm_send_progress(&f, false, true, now);
+	struct bgp_fsm_out last = { 0 };
+	unsigned actions = 0;
+	for (int i = 0; i < 480 && f.state == BGP_ST_ESTABLISHED; i += 30) {
+		advance(30);
+		ev(&f, BGP_EV_KEEPALIVE);
+		actions |= tick_all(&f, &last);
+	}
+	assert_int_equal(f.state, BGP_ST_IDLE);
+	assert_true(actions & BGP_ACT_DOWN);
+	assert_int_equal(last.code, BGP_ERR_SEND_HOLD_TIMER);
+	assert_int_equal(last.subcode, 0);
+	assert_false(f.send_hold.on);
+	/* Twice a long hold time wins over 8 minutes; nothing runs before an OPEN went out. */
+	init(&f, false);
+	establish(&f, 600);
+	bgp_fsm_send_progress(&f, false, true, now);
+	assert_int_equal(in_s(&f.send_hold), 1200);
+	init(&f, false);
+	ev(&f, BGP_EV_MANUAL_START);
+	bgp_fsm_send_progress(&f, false, true, now);
+	assert_false(f.send_hold.on);
+}
+
 int main(void)
 {
 	log_setup(LOGL_WARN, LOG_FORMAT_TEXT, stderr);
@@ -475,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_unexpected_messages),
 		cmocka_unit_test(test_errors_and_notifications),
 		cmocka_unit_test(test_collision),
+		cmocka_unit_test(test_send_hold_timer),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

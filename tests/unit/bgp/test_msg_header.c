@@ -130,6 +130,7 @@ static void test_notification_vector(void **state)
 	assert_memory_equal(m.u.notification.data, "\x03" "bye", 4);
 	assert_false(m.u.notification.hard_reset);
 	assert_string_equal(bgp_error_name(6, 2), "administrative shutdown");
+	assert_string_equal(bgp_error_name(8, 0), "send hold timer expired");
 }
 
 static void test_notification_from_error(void **state)

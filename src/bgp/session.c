@@ -374,6 +374,9 @@ static void apply(struct bgp_peer *p, struct bgp_fsm_out o)
 		bgp_ribout_reset(&p->ribout);
 		log_info("bgp", "session down", "peer=%s", p->name);
 	}
+	/* Idle refuses connections (RFC 4271 §8.2.2): a pending one goes too. */
+	if (p->fsm.state == BGP_ST_IDLE && p->pending.fd >= 0)
+		conn_close(&p->pending);
 	if (p->cur.fd >= 0 && !peer_flush(p)) {
 		fsm_simple(p, BGP_EV_TCP_FAILS);
 		return;

@@ -48,6 +48,8 @@ struct router {
 	size_t nconns;
 	bool (*done)(struct router *);
 	void (*on_open)(struct rconn *);
+	bool refresh_on_eor;           /* answer the first End-of-RIB with a ROUTE-REFRESH */
+	size_t eors;
 };
 
 static struct router rt;
@@ -121,6 +123,12 @@ static void router_cb(int fd, int events, void *arg)
 			enum bgp_family f;
 			if (bgp_update_is_eor(&m.u.update, &f)) {
 				c->got_eor = true;
+				if (rt.refresh_on_eor && rt.eors++ == 0) {
+					uint8_t buf[64];
+					wbuf w = wbuf_make(buf, sizeof(buf));
+					bgp_route_refresh_encode(&w, BGP_AFI_IPV4, BGP_SAFI_UNICAST);
+					rconn_send(c, buf, wbuf_len(&w));
+				}
 			} else {
 				c->updates++;
 				c->announced += m.u.update.nlri.n;
@@ -574,6 +582,30 @@ static void test_update_errors_per_rfc7606(void **state)
 	router_close();
 }
 
+static bool refreshed(struct router *r) { return r->c[0].announced >= 2; }
+
+static void test_route_refresh_is_answered(void **state)
+{
+	/* RFC 2918 §4: a ROUTE-REFRESH gets the Adj-RIB-Out of that family again. */
+	router_reset();
+	rt.refresh_on_eor = true;
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	static const struct bgp_route one = { .prefix = { .addr = { .family = IP_V4,
+		.bytes = { 192, 0, 2, 7 } }, .len = 32 } };
+	bgp_peer_set_routes(bgp_peer_at(s, 0), &one, 1);
+	run(refreshed);
+	assert_int_equal(rt.c[0].announced, 2);
+	struct bgp_peer_status st;
+	bgp_peer_status(bgp_peer_at(s, 0), &st);
+	assert_int_equal(st.state, BGP_ST_ESTABLISHED);
+	assert_int_equal(st.updates_out, 2);
+	bgp_speaker_free(s);
+	router_close();
+}
+
 int main(void)
 {
 	log_setup(LOGL_ERROR, LOG_FORMAT_TEXT, stderr);
@@ -590,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_md5_wrong_password),
 		cmocka_unit_test(test_bad_marker_gets_notification),
 		cmocka_unit_test(test_update_errors_per_rfc7606),
+		cmocka_unit_test(test_route_refresh_is_answered),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	loop_free();

@@ -123,7 +123,13 @@ static struct run run_ingot(const struct cfg_model *m, enum ip_family family,
 	double t0 = now();
 	for (size_t i = 0; i < n; i++) {
 		view_name(&w, i);
-		if (share_pairs && strcmp(share_pairs, "same") == 0) {
+		if (share_pairs && strcmp(share_pairs, "mixed") == 0) {
+			/* One key, ports 80, 443 and 8080 in an irregular order: three per address. */
+			static const uint16_t cycle[] = { 80, 443, 8080 };
+			ann.value = (char *)share_pairs;
+			w.v.annotations = (struct cfg_labels){ .v = &ann, .n = 1 };
+			w.port.port = cycle[(i * 7 / 3) % 3];
+		} else if (share_pairs && strcmp(share_pairs, "same") == 0) {
 			/* One key for all, one port for all: nobody can actually share. */
 			ann.value = (char *)share_pairs;
 			w.v.annotations = (struct cfg_labels){ .v = &ann, .n = 1 };
@@ -343,6 +349,12 @@ int main(int argc, char **argv)
 	m = one_pool("2001:db8::/64", false);
 	shared = run_ingot(m, IP_V6, "same", n, NULL);
 	print_run("new Services, none can share", n, &shared);
+	free(shared.ips);
+	model_free(m);
+	printf("IPv6 2001:db8::/64, one sharing key, ports 80/443/8080 mixed\n");
+	m = one_pool("2001:db8::/64", false);
+	shared = run_ingot(m, IP_V6, "mixed", n, NULL);
+	print_run("new Services, up to three per address", n, &shared);
 	free(shared.ips);
 	model_free(m);
 	scenario("IPv6 2001:db8::/64", "2001:db8::/64", "2001:db8::/63", false, IP_V6, n);

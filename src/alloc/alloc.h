@@ -18,10 +18,11 @@
  *     empty serviceAllocations, treat it as unrestricted and ignore its priority.
  *   - Searching for an IP never walks a pool: free space is kept as intervals per pool range.
  *
- * Cost of one allocation: O(log n) in the addresses in use, times the pools and ranges tried,
- * plus, for a Service with a sharing key, the addresses already holding that key and backend key
- * (skipped in O(1) when every one of them uses a port the Service needs). avoidBuggyIPs is
- * arithmetic, never an enumeration. alloc_set_pools() is O(addresses in use · log n).
+ * Cost of one allocation: O(log n) in the addresses in use, times the pools and ranges tried;
+ * for a Service with a sharing key, O(log^2 n) per port and per step of the search for an address
+ * of its group free of all its ports (one step per port that moves the search on; O(1) when
+ * every address of the group already uses one of its ports). avoidBuggyIPs is arithmetic, never
+ * an enumeration. alloc_set_pools() is O(addresses in use · log n).
  *
  * Restarts: call alloc_import() for every Service before the first alloc_sync(), so that IPs
  * already in Service status are taken back before anything new is handed out. Config changes:

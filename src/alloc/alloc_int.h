@@ -7,8 +7,9 @@
  *                  on it. Looked up by address in a hash map.
  *   struct asvc    one Service the allocator knows: its IPs and pool, ports and keys, and whether
  *                  it is pending. Looked up by "namespace/name".
- *   sharing index  allow-shared-ip key -> the addresses holding that key, so a Service with a key
- *                  finds an address to share without walking the pool.
+ *   sharing index  (allow-shared-ip key, backend key) -> the addresses holding them, ordered,
+ *                  with per-port subsets, so a Service with a key finds the lowest address it may
+ *                  share without walking the pool or the group.
  */
 #ifndef INGOT_ALLOC_ALLOC_INT_H
 #define INGOT_ALLOC_ALLOC_INT_H
@@ -20,6 +21,7 @@
 #include "alloc/alloc.h"
 #include "alloc/hmap.h"
 #include "alloc/ivtree.h"
+#include "alloc/ostree.h"
 #include "alloc/u128.h"
 
 enum svc_family {            /* a Service's family as MetalLB's ipfamily package names it */
@@ -65,8 +67,7 @@ struct ipent {
 	char *backend;               /* backend key ("" for externalTrafficPolicy Cluster) */
 	struct asvc **users;
 	size_t nusers;
-	struct keylist *group;       /* its sharing-index list; NULL when not shareable */
-	size_t key_index;            /* position in that list */
+	struct keylist *group;       /* its sharing-index entry; NULL when not shareable */
 };
 
 struct asvc {
@@ -85,13 +86,13 @@ struct asvc {
 
 /*
  * The addresses holding one sharing key with one backend key (the only ones a Service with those
- * keys may share), and for each port how many of them already use it: when every address uses a
- * port the Service needs, none can take it and the list is not walked at all.
+ * keys may share), ordered, and for each port the ordered subset of them that already use it.
+ * The lowest address free of a Service's ports is then found by rank arithmetic (ostree_skip)
+ * instead of by walking the group.
  */
 struct keylist {
-	struct ipent **v;
-	size_t n;
-	struct hmap port_use;        /* struct svc_port key bytes -> count (uintptr_t) */
+	struct ostree all;
+	struct hmap ports;           /* struct svc_port key bytes -> struct ostree * */
 };
 
 struct alloc {
@@ -140,8 +141,9 @@ void svc_record_free(struct asvc *s);
 void svc_maybe_drop(struct alloc *a, struct asvc *s);
 struct ipent *ipent_get(const struct alloc *a, const ip_addr *ip);
 struct keylist *keylist_get(const struct alloc *a, const char *sharing, const char *backend);
-/* How many addresses of the list use port p. */
-size_t keylist_port_use(const struct keylist *l, const struct svc_port *p);
+/* The addresses of the group that use port p (NULL: none). */
+const struct ostree *keylist_port_users(const struct keylist *l, const struct svc_port *p);
+struct oskey ipent_key(const struct ipent *e);
 /*
  * Record that s holds ips in pool (ips must be usable in pool; compatibility and sharing already
  * checked). Any previous assignment of s is released first.
@@ -157,8 +159,6 @@ void state_drop_all_ips(struct alloc *a);
 char *state_check_sharing(const struct alloc *a, const char *key, const ip_addr *ip,
 			  const struct svc_port *ports, size_t nports, const char *sharing,
 			  const char *backend);
-bool ports_conflict(const struct ipent *e, const char *key, const struct svc_port *ports,
-		    size_t nports);
 
 /* --- choice (choose.c) ------------------------------------------------------------------- */
 /* Whether the pool's serviceAllocation admits the Service (MetalLB isPoolCompatibleWithService). */

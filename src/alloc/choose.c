@@ -92,9 +92,50 @@ struct pick {
 	u128 value;
 };
 
-static bool pick_before(size_t range, u128 value, const struct pick *than)
+/*
+ * The lowest address of range r (pool p) the request may share: in its sharing group, and not
+ * already using any of its ports (the group's per-port subsets). Each step moves x to the next
+ * group address free of one more port, so the loop ends when no port moves it. (The request's
+ * Service is never a user of an address of this family here: it was released before allocating,
+ * and an additional family is by definition not the one it holds.)
+ */
+static bool shareable_in_range(const struct alloc *a, const struct keylist *l,
+			       const struct ostree *const *subs, size_t nsubs, const struct apool *p,
+			       const struct prange *range, u128 *out)
 {
-	return !than->found || range < than->range || (range == than->range && value < than->value);
+	struct oskey x = { .family = range->family, .value = range->lo };
+	size_t n = ostree_size(&l->all);
+	for (;;) {
+		size_t i = ostree_rank(&l->all, x);
+		if (i == n)
+			return false;
+		x = ostree_select(&l->all, i);
+		if (x.family != range->family || x.value > range->hi)
+			return false;
+		bool moved = false;
+		for (size_t k = 0; k < nsubs; k++) {
+			struct oskey y;
+			if (!ostree_skip(&l->all, subs[k], x, &y))
+				return false;   /* every group address from x up uses this port */
+			if (oskey_cmp(y, x) != 0) {
+				x = y;
+				moved = true;
+			}
+		}
+		if (moved)
+			continue;
+		if (x.family != range->family || x.value > range->hi)
+			return false;
+		ip_addr ip = u128_to_addr(range->family, x.value);
+		const struct ipent *e = ipent_get(a, &ip);
+		if (e && e->pool == p) {
+			*out = x.value;
+			return true;
+		}
+		if (x.value == range->hi)
+			return false;
+		x.value++;              /* another pool's address (overlapping config): go on */
+	}
 }
 
 /* The lowest address the request may share in pool p, family f (from the sharing index). */
@@ -107,22 +148,27 @@ static struct pick lowest_shareable(const struct alloc *a, const struct request 
 	const struct keylist *l = keylist_get(a, rq->sharing, rq->backend);
 	if (!l)
 		return best;
-	/* Every address with these keys already uses one of our ports: nothing to share, and no
-	 * need to look (the common case of one key on many Services with the same port). */
-	for (size_t i = 0; i < rq->svc->nports; i++) {
-		if (keylist_port_use(l, &rq->svc->ports[i]) == l->n)
-			return best;
+	size_t n = ostree_size(&l->all);
+	const struct svc_port *ports = rq->svc->ports;
+	size_t nports = rq->svc->nports;
+	const struct ostree **subs = xcalloc(nports ? nports : 1, sizeof(*subs));
+	size_t nsubs = 0;
+	bool blocked = false;
+	for (size_t i = 0; i < nports && !blocked; i++) {
+		const struct ostree *t = keylist_port_users(l, &ports[i]);
+		/* Every group address already uses this port: nothing to share (the common case of
+		 * one key on many Services with the same port), found in O(1). */
+		blocked = t && ostree_size(t) == n;
+		if (t)
+			subs[nsubs++] = t;
 	}
-	for (size_t i = 0; i < l->n; i++) {
-		const struct ipent *e = l->v[i];
-		if (e->pool != p || e->ip.family != f)
-			continue;
-		if (!pick_before(e->range, e->value, &best))
-			continue;
-		if (ports_conflict(e, rq->key, rq->svc->ports, rq->svc->nports))
-			continue;
-		best = (struct pick){ .found = true, .range = e->range, .value = e->value };
+	for (size_t r = 0; r < p->nranges && !blocked && !best.found; r++) {
+		u128 v;
+		if (p->ranges[r].family == f &&
+		    shareable_in_range(a, l, subs, nsubs, p, &p->ranges[r], &v))
+			best = (struct pick){ .found = true, .range = r, .value = v };
 	}
+	free(subs);
 	return best;
 }
 

@@ -139,25 +139,39 @@ static void port_key(const struct svc_port *p, unsigned char key[3])
 	key[2] = (unsigned char)(p->port & 0xff);
 }
 
-size_t keylist_port_use(const struct keylist *l, const struct svc_port *p)
+const struct ostree *keylist_port_users(const struct keylist *l, const struct svc_port *p)
 {
 	unsigned char key[3];
 	port_key(p, key);
-	return (size_t)(uintptr_t)hmap_get(&l->port_use, key, sizeof(key));
+	return hmap_get(&l->ports, key, sizeof(key));
 }
 
-/* Counts (delta +1) or uncounts (-1) the ports of user u on an address of list l. */
-static void count_ports(struct keylist *l, const struct asvc *u, int delta)
+struct oskey ipent_key(const struct ipent *e)
+{
+	return (struct oskey){ .family = e->ip.family, .value = e->value };
+}
+
+/* Records that user u of address e uses (add) or no longer uses (!add) its ports. */
+static void count_ports(struct keylist *l, const struct ipent *e, const struct asvc *u, bool add)
 {
 	for (size_t i = 0; l && i < u->nports; i++) {
 		unsigned char key[3];
 		port_key(&u->ports[i], key);
-		uintptr_t c = (uintptr_t)hmap_get(&l->port_use, key, sizeof(key));
-		c = delta > 0 ? c + 1 : c - 1;
-		if (c)
-			hmap_put(&l->port_use, key, sizeof(key), (void *)c);
-		else
-			hmap_del(&l->port_use, key, sizeof(key));
+		struct ostree *t = hmap_get(&l->ports, key, sizeof(key));
+		if (add) {
+			if (!t) {
+				t = XNEW(struct ostree);
+				ostree_init(t);
+				hmap_put(&l->ports, key, sizeof(key), t);
+			}
+			ostree_insert(t, ipent_key(e));
+		} else {
+			ostree_remove(t, ipent_key(e));
+			if (ostree_size(t) == 0) {
+				hmap_del(&l->ports, key, sizeof(key));
+				free(t);
+			}
+		}
 	}
 }
 
@@ -168,7 +182,8 @@ static void index_add(struct alloc *a, struct ipent *e)
 	struct keylist *l = keylist_get(a, e->sharing, e->backend);
 	if (!l) {
 		l = XNEW(struct keylist);
-		hmap_init(&l->port_use);
+		ostree_init(&l->all);
+		hmap_init(&l->ports);
 		char buf[256];
 		size_t len;
 		char *k = group_key(e->sharing, e->backend, buf, sizeof(buf), &len);
@@ -177,19 +192,21 @@ static void index_add(struct alloc *a, struct ipent *e)
 			free(k);
 	}
 	e->group = l;
-	/* Capacity is the next power of two of n, so growth is amortised O(1). */
-	if ((l->n & (l->n - 1)) == 0)
-		l->v = xreallocarray(l->v, l->n ? l->n * 2 : 1, sizeof(*l->v));
-	e->key_index = l->n;
-	l->v[l->n++] = e;
+	ostree_insert(&l->all, ipent_key(e));
 	for (size_t u = 0; u < e->nusers; u++)
-		count_ports(l, e->users[u], +1);
+		count_ports(l, e, e->users[u], true);
 }
 
 static void keylist_free(struct keylist *l)
 {
-	hmap_free(&l->port_use);
-	free(l->v);
+	size_t it = 0;
+	const struct hmap_slot *slot;
+	while (hmap_next(&l->ports, &it, &slot)) {
+		ostree_clear(slot->value);
+		free(slot->value);
+	}
+	hmap_free(&l->ports);
+	ostree_clear(&l->all);
 	free(l);
 }
 
@@ -198,14 +215,13 @@ static void index_remove(struct alloc *a, struct ipent *e)
 	if (!*e->sharing)
 		return;
 	struct keylist *l = e->group;
-	if (!l || e->key_index >= l->n || l->v[e->key_index] != e)
+	if (!l)
 		log_fatal("alloc", "sharing index out of step", "key=%s", e->sharing);
-	e->group = NULL;
 	for (size_t u = 0; u < e->nusers; u++)
-		count_ports(l, e->users[u], -1);
-	l->v[e->key_index] = l->v[--l->n];
-	l->v[e->key_index]->key_index = e->key_index;
-	if (l->n == 0) {
+		count_ports(l, e, e->users[u], false);
+	ostree_remove(&l->all, ipent_key(e));
+	e->group = NULL;
+	if (ostree_size(&l->all) == 0) {
 		char buf[256];
 		size_t len;
 		char *k = group_key(e->sharing, e->backend, buf, sizeof(buf), &len);
@@ -251,7 +267,7 @@ void state_unassign(struct alloc *a, struct asvc *s)
 			j++;
 		if (j == e->nusers)
 			log_fatal("alloc", "service missing from its address", "service=%s", s->key);
-		count_ports(e->group, s, -1);
+		count_ports(e->group, e, s, false);
 		e->users[j] = e->users[--e->nusers];
 		if (e->nusers == 0) {
 			index_remove(a, e);
@@ -325,7 +341,7 @@ void state_assign(struct alloc *a, struct asvc *s, struct apool *pool, const ip_
 			e->users = xreallocarray(e->users, e->nusers ? e->nusers * 2 : 1,
 						 sizeof(*e->users));
 		e->users[e->nusers++] = s;
-		count_ports(e->group, s, +1);
+		count_ports(e->group, e, s, true);
 		s->ips[i] = want[i];
 	}
 	s->nips = nips;
@@ -360,12 +376,6 @@ static const struct svc_port *port_in_use(const struct ipent *e, const char *key
 		}
 	}
 	return NULL;
-}
-
-bool ports_conflict(const struct ipent *e, const char *key, const struct svc_port *ports,
-		    size_t nports)
-{
-	return port_in_use(e, key, ports, nports) != NULL;
 }
 
 char *state_check_sharing(const struct alloc *a, const char *key, const ip_addr *ip,

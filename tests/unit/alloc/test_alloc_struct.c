@@ -1,6 +1,7 @@
 /*
- * Unit tests for the allocator's building blocks: the interval treap, the hash map, and a pool's
- * free space with avoidBuggyIPs (take/return against a bitmap reference) and its capacity.
+ * Unit tests for the allocator's building blocks: the interval treap, the order-statistic treap of
+ * the sharing index, the hash map, and a pool's free space with avoidBuggyIPs (take/return
+ * against a bitmap reference) and its capacity.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -76,6 +77,69 @@ static void test_ivtree_stays_ordered_under_churn(void **state)
 	assert_int_equal(count, ref);
 	assert_int_equal(t.n, ref);
 	ivtree_clear(&t);
+}
+
+static struct oskey K(u128 v)
+{
+	return (struct oskey){ .family = IP_V4, .value = v };
+}
+
+static void test_ostree_rank_select_skip(void **state)
+{
+	/* A set and a subset of 0..511 under random churn; rank, select and skip must agree with
+	 * the bitmaps. */
+	enum { N = 512 };
+	static bool in_all[N], in_sub[N];
+	memset(in_all, 0, sizeof(in_all));
+	memset(in_sub, 0, sizeof(in_sub));
+	struct ostree all, sub;
+	ostree_init(&all);
+	ostree_init(&sub);
+	rng_state = 3;
+	for (int step = 0; step < 6000; step++) {
+		u128 x = rnd() % N;
+		if (!in_all[x]) {
+			ostree_insert(&all, K(x));
+			in_all[x] = true;
+		} else if (rnd() % 2) {
+			if (in_sub[x])
+				ostree_remove(&sub, K(x));
+			else
+				ostree_insert(&sub, K(x));
+			in_sub[x] = !in_sub[x];
+		} else {
+			if (in_sub[x])
+				ostree_remove(&sub, K(x));
+			ostree_remove(&all, K(x));
+			in_all[x] = in_sub[x] = false;
+		}
+		if (step % 50)
+			continue;
+		size_t rank = 0;
+		for (u128 v = 0; v < N; v++) {
+			assert_int_equal(ostree_rank(&all, K(v)), rank);
+			if (in_all[v]) {
+				assert_true(ostree_select(&all, rank).value == v);
+				rank++;
+				/* skip from v: the first member of all >= v not in sub */
+				u128 want = v;
+				while (want < N && (!in_all[want] || in_sub[want]))
+					want++;
+				struct oskey got;
+				bool found = ostree_skip(&all, &sub, K(v), &got);
+				assert_int_equal(found, want < N);
+				if (found)
+					assert_true(got.value == want);
+			}
+		}
+		assert_int_equal(ostree_size(&all), rank);
+	}
+	/* Families order before values. */
+	struct oskey v6 = { .family = IP_V6, .value = 0 };
+	ostree_insert(&all, v6);
+	assert_int_equal(ostree_rank(&all, v6), ostree_size(&all) - 1);
+	ostree_clear(&all);
+	ostree_clear(&sub);
 }
 
 static void test_hmap_put_get_del(void **state)
@@ -190,6 +254,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ivtree_floor_above_first),
 		cmocka_unit_test(test_ivtree_stays_ordered_under_churn),
+		cmocka_unit_test(test_ostree_rank_select_skip),
 		cmocka_unit_test(test_hmap_put_get_del),
 		cmocka_unit_test(test_pool_capacity),
 		cmocka_unit_test(test_pool_take_put_matches_bitmap),

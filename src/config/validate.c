@@ -440,6 +440,24 @@ static void peers(struct vctx *v)
 	}
 }
 
+/* MetalLB reads only the objects of its own namespace; several namespaces are worth a word. */
+static void one_namespace(struct vctx *v, const char *kind, const void *base, size_t n,
+			  size_t stride, const char **first)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct cfg_meta *mi = meta_at(base, stride, i);
+		if (!mi->namespace)
+			continue;
+		if (!*first) {
+			*first = mi->namespace;
+		} else if (strcmp(*first, mi->namespace) != 0) {
+			vwarn(v, kind, mi, "metadata.namespace",
+			      "namespace \"%s\" differs from \"%s\": MetalLB reads only the objects "
+			      "in its own namespace", mi->namespace, *first);
+		}
+	}
+}
+
 size_t config_validate(struct cfg_model *m, struct cfg_diags *diags)
 {
 	struct vctx v = { .m = m, .diags = diags };
@@ -450,6 +468,14 @@ size_t config_validate(struct cfg_model *m, struct cfg_diags *diags)
 	unique_names(&v, "Community", m->communities, m->ncommunities, sizeof(*m->communities));
 	unique_names(&v, "BFDProfile", m->bfds, m->nbfds, sizeof(*m->bfds));
 	unique_names(&v, "Secret", m->secrets, m->nsecrets, sizeof(*m->secrets));
+	const char *ns = NULL;
+	one_namespace(&v, "IPAddressPool", m->pools, m->npools, sizeof(*m->pools), &ns);
+	one_namespace(&v, "BGPPeer", m->peers, m->npeers, sizeof(*m->peers), &ns);
+	one_namespace(&v, "BGPAdvertisement", m->bgp_advs, m->nbgp_advs, sizeof(*m->bgp_advs), &ns);
+	one_namespace(&v, "L2Advertisement", m->l2_advs, m->nl2_advs, sizeof(*m->l2_advs), &ns);
+	one_namespace(&v, "Community", m->communities, m->ncommunities, sizeof(*m->communities),
+		      &ns);
+	one_namespace(&v, "BFDProfile", m->bfds, m->nbfds, sizeof(*m->bfds), &ns);
 	pools_overlap(&v);
 	unique_aliases(&v);
 	bgp_advs(&v);

@@ -381,6 +381,27 @@ static void test_reload_inputs(void **state)
 	cfg_diags_free(&diags);
 }
 
+/* Objects spread over namespaces load, with a warning: MetalLB would read only one. */
+static void test_several_namespaces_warn(void **state)
+{
+	const char *text = "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+			   "metadata: {name: a, namespace: metallb-system}\n"
+			   "spec: {addresses: [10.0.0.0/24]}\n---\n"
+			   "apiVersion: metallb.io/v1beta1\nkind: L2Advertisement\n"
+			   "metadata: {name: l, namespace: default}\n";
+	struct cfg_diags diags = { 0 };
+	struct cfg_model *m = load_text("ns.yaml", text, &diags);
+	assert_non_null(m);
+	assert_int_equal(diags.n, 1);
+	char *msg = cfg_diag_message(&diags.v[0]);
+	assert_string_equal(msg, "L2Advertisement/l: metadata.namespace: namespace \"default\" "
+				 "differs from \"metallb-system\": MetalLB reads only the objects in "
+				 "its own namespace");
+	free(msg);
+	model_free(m);
+	cfg_diags_free(&diags);
+}
+
 /* Several files load as one configuration; cross-file rules apply. */
 static void test_multiple_inputs(void **state)
 {
@@ -479,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_error_lines),
 		cmocka_unit_test(test_unsupported_fields_warn),
 		cmocka_unit_test(test_multiple_inputs),
+		cmocka_unit_test(test_several_namespaces_warn),
 		cmocka_unit_test(test_legacy_conversion_warnings),
 		cmocka_unit_test(test_reload_inputs),
 		cmocka_unit_test(test_reload_keeps_previous),

@@ -1,14 +1,6 @@
 /*
- * HTTP client on libcurl multi (see client.h).
- *
- * Glue: curl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to call it back
- * (CURLMOPT_TIMERFUNCTION); we register fd watches and one timer with core/loop.h and call
- * curl_multi_socket_action() when they fire, then collect finished transfers.
- *
- * libcurl forbids adding or removing easy handles from inside its own callbacks, and a stream's
- * line callback runs inside curl's write callback. So while curl is running (`busy`), new requests
- * are queued and cancelled ones are parked; a zero-delay timer (`kick`) adds and frees them as soon
- * as curl has returned.
+ * HTTP client on libcurl multi (see client.h): building requests (URL, TLS, headers, body) and
+ * collecting their responses; client_multi.c drives them on the event loop.
  */
 #include "k8s/client.h"
 
@@ -16,86 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/xalloc.h"
+#include "k8s/client_int.h"
 #include "k8s/framer.h"
 #include "k8s/token.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_BODY (256u << 20)
-
-enum req_state {
-	REQ_QUEUED,              /* waiting for the kick timer to add it to curl */
-	REQ_ACTIVE,              /* added to curl */
-	REQ_DEAD,                /* cancelled while curl was busy; freed by the kick timer */
-};
-
-struct k8s_request {
-	struct k8s_client *c;
-	struct k8s_request *next, *prev;    /* in c->requests (queued and active) or c->dead */
-	enum req_state state;
-	CURL *easy;
-	struct curl_slist *headers;
-	char *method;
-	char *path;
-	char *body;                          /* serialised request body, or NULL */
-	size_t body_len;
-	char *content_type;
-	k8s_done_fn done;
-	k8s_line_fn on_line;
-	void *arg;
-	bool stream;
-	bool retried_401;
-	long timeout_ms;
-	/* response */
-	char *resp;
-	size_t resp_len, resp_cap;
-	bool resp_too_large;
-	struct k8s_framer framer;
-	bool frame_error;
-	bool has_retry_after;
-	char retry_after[64];
-	monotime started;
-};
-
-struct k8s_client {
-	CURLM *multi;
-	struct timer *timer;                 /* curl's timeout */
-	struct timer *kick;                  /* deferred adds and frees */
-	struct k8s_request *requests;
-	struct k8s_request *dead;
-	int busy;                            /* > 0 while inside curl_multi_socket_action() */
-	struct k8s_client_options opts;
-	char *server;
-	char *namespace;
-	struct k8s_blob ca, cert, key;
-	bool insecure;
-	struct k8s_token token;
-};
-
-static void list_add(struct k8s_request **head, struct k8s_request *r)
-{
-	r->prev = NULL;
-	r->next = *head;
-	if (*head)
-		(*head)->prev = r;
-	*head = r;
-}
-
-static void list_del(struct k8s_request **head, struct k8s_request *r)
-{
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		*head = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
-	r->next = r->prev = NULL;
-}
 
 static struct k8s_blob blob_copy(const struct k8s_blob *b)
 {
@@ -206,7 +129,7 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 
 /* --- building requests ------------------------------------------------------------------- */
 
-static void set_auth_headers(struct k8s_request *r)
+void client_set_auth_headers(struct k8s_request *r)
 {
 	struct k8s_client *c = r->c;
 	curl_slist_free_all(r->headers);
@@ -276,10 +199,10 @@ static void setup_easy(struct k8s_request *r)
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
 	}
-	set_auth_headers(r);
+	client_set_auth_headers(r);
 }
 
-static void free_request(struct k8s_request *r)
+void client_free_request(struct k8s_request *r)
 {
 	if (r->easy)
 		curl_easy_cleanup(r->easy);
@@ -293,7 +216,7 @@ static void free_request(struct k8s_request *r)
 	free(r);
 }
 
-static void reset_response(struct k8s_request *r)
+void client_reset_response(struct k8s_request *r)
 {
 	r->resp_len = 0;
 	r->resp_too_large = false;
@@ -302,7 +225,7 @@ static void reset_response(struct k8s_request *r)
 	k8s_framer_reset(&r->framer);
 }
 
-static void add_to_curl(struct k8s_request *r)
+void client_add_to_curl(struct k8s_request *r)
 {
 	r->state = REQ_ACTIVE;
 	r->started = mono_now();
@@ -337,12 +260,12 @@ static void submit(struct k8s_request *r)
 {
 	struct k8s_client *c = r->c;
 	setup_easy(r);
-	list_add(&c->requests, r);
+	client_list_add(&c->requests, r);
 	if (c->busy) {
 		r->state = REQ_QUEUED;
 		timer_start(c->kick, mono_zero());
 	} else {
-		add_to_curl(r);
+		client_add_to_curl(r);
 	}
 }
 
@@ -371,193 +294,17 @@ void k8s_request_cancel(struct k8s_request *r)
 	if (!r || r->state == REQ_DEAD)
 		return;
 	struct k8s_client *c = r->c;
-	list_del(&c->requests, r);
+	client_list_del(&c->requests, r);
 	if (c->busy) {
 		/* curl may be inside this very transfer's write callback: park it. */
 		r->state = REQ_DEAD;
-		list_add(&c->dead, r);
+		client_list_add(&c->dead, r);
 		timer_start(c->kick, mono_zero());
 		return;
 	}
 	if (r->state == REQ_ACTIVE)
 		curl_multi_remove_handle(c->multi, r->easy);
-	free_request(r);
-}
-
-/* --- completion -------------------------------------------------------------------------- */
-
-static void log_done(const struct k8s_request *r, const struct k8s_status *st)
-{
-	if (!log_enabled(LOGL_DEBUG))
-		return;
-	long version = 0;
-	curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &version);
-	log_debug("k8s", "request done", "method=%s path=%s status=%ld outcome=%s http2=%s ms=%lld",
-		  r->method, r->path, st->http, k8s_outcome_name(st->outcome),
-		  version == CURL_HTTP_VERSION_2_0 ? "yes" : "no",
-		  (long long)mono_to_ms(mono_since(r->started)));
-}
-
-/* Handles a finished transfer: 401 retry, or the completion callback. */
-static void finish(struct k8s_request *r, CURLcode result)
-{
-	struct k8s_client *c = r->c;
-	curl_multi_remove_handle(c->multi, r->easy);
-	long http = 0;
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &http);
-
-	/* The token file may have been rotated since we last read it: every 401 makes the next
-	 * request re-read it, and this one is retried once with what it says now. */
-	if (result == CURLE_OK && http == 401 && k8s_token_invalidate(&c->token) && !r->retried_401) {
-		log_info("k8s", "unauthorized, re-reading the token and retrying", "path=%s", r->path);
-		r->retried_401 = true;
-		reset_response(r);
-		set_auth_headers(r);
-		add_to_curl(r);
-		return;
-	}
-
-	struct k8s_response resp;
-	memset(&resp, 0, sizeof(resp));
-	json_t *body = NULL;
-	if (r->resp_len) {
-		json_error_t jerr;
-		body = json_loadb(r->resp, r->resp_len, 0, &jerr);
-	}
-	if (result != CURLE_OK && !(result == CURLE_WRITE_ERROR && !r->frame_error &&
-				    !r->resp_too_large)) {
-		char msg[400];
-		if (r->frame_error)
-			snprintf(msg, sizeof(msg), "watch event larger than %zu bytes", r->framer.max);
-		else if (r->resp_too_large)
-			snprintf(msg, sizeof(msg), "response larger than %zu bytes", c->opts.max_body);
-		else
-			snprintf(msg, sizeof(msg), "%s", curl_easy_strerror(result));
-		k8s_status_transport(msg, &resp.status);
-	} else if (result != CURLE_OK) {
-		k8s_status_transport("transfer aborted", &resp.status);
-	} else {
-		k8s_status_from_http(http, body, &resp.status);
-		if (resp.status.outcome == K8S_OK && r->resp_len && !body && !r->stream) {
-			resp.status.outcome = K8S_OTHER;
-			snprintf(resp.status.message, sizeof(resp.status.message),
-				 "response is not JSON");
-		}
-		if (r->stream && resp.status.outcome == K8S_OK && k8s_framer_pending(&r->framer)) {
-			static struct log_ratelimit rl = LOG_RATELIMIT(5, 1);
-			log_rl(&rl, LOGL_WARN, "k8s", "stream ended inside an event", "path=%s bytes=%zu",
-			       r->path, k8s_framer_pending(&r->framer));
-		}
-		if (resp.status.outcome != K8S_OK && !resp.status.message[0] && r->resp_len)
-			snprintf(resp.status.message, sizeof(resp.status.message), "%.*s",
-				 (int)(r->resp_len < 300 ? r->resp_len : 300), r->resp);
-	}
-	if (r->has_retry_after)
-		resp.has_retry_after = k8s_parse_retry_after(r->retry_after, time(NULL),
-							     &resp.retry_after);
-	resp.body = body;
-	log_done(r, &resp.status);
-	list_del(&c->requests, r);
-	r->state = REQ_DEAD;             /* cancel from inside done is a no-op */
-	if (r->done)
-		r->done(r->arg, &resp);
-	json_decref(body);
-	free_request(r);
-}
-
-static void check_done(struct k8s_client *c)
-{
-	CURLMsg *msg;
-	int left;
-	while ((msg = curl_multi_info_read(c->multi, &left))) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		char *priv = NULL;
-		CURLcode result = msg->data.result;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
-		struct k8s_request *r = (struct k8s_request *)priv;
-		if (!r || r->state != REQ_ACTIVE)
-			continue;
-		finish(r, result);
-	}
-}
-
-static void flush_deferred(struct k8s_client *c)
-{
-	while (c->dead) {
-		struct k8s_request *r = c->dead;
-		list_del(&c->dead, r);
-		curl_multi_remove_handle(c->multi, r->easy);
-		free_request(r);
-	}
-	for (struct k8s_request *r = c->requests; r; r = r->next)
-		if (r->state == REQ_QUEUED)
-			add_to_curl(r);
-}
-
-static void after_curl(struct k8s_client *c)
-{
-	flush_deferred(c);
-	check_done(c);
-	flush_deferred(c);
-}
-
-/* --- loop glue ---------------------------------------------------------------------------- */
-
-static void socket_ready(int fd, int events, void *arg)
-{
-	struct k8s_client *c = arg;
-	int flags = (events & WATCH_READ ? CURL_CSELECT_IN : 0) |
-		    (events & WATCH_WRITE ? CURL_CSELECT_OUT : 0);
-	int running;
-	c->busy++;
-	curl_multi_socket_action(c->multi, fd, flags, &running);
-	c->busy--;
-	after_curl(c);
-}
-
-static void timeout_fired(void *arg)
-{
-	struct k8s_client *c = arg;
-	int running;
-	c->busy++;
-	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	c->busy--;
-	after_curl(c);
-}
-
-static void kick_fired(void *arg)
-{
-	after_curl(arg);
-}
-
-static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct k8s_client *c = userp;
-	struct watch *w = socketp;
-	if (what == CURL_POLL_REMOVE) {
-		watch_free(w);
-		curl_multi_assign(c->multi, s, NULL);
-		return 0;
-	}
-	int events = (what & CURL_POLL_IN ? WATCH_READ : 0) | (what & CURL_POLL_OUT ? WATCH_WRITE : 0);
-	if (w) {
-		watch_set(w, events);
-	} else {
-		w = watch_new(s, events, socket_ready, c);
-		curl_multi_assign(c->multi, s, w);
-	}
-	return 0;
-}
-
-static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct k8s_client *c = userp;
-	if (timeout_ms < 0)
-		timer_stop(c->timer);
-	else
-		timer_start(c->timer, mono_from_ms(timeout_ms));
-	return 0;
+	client_free_request(r);
 }
 
 /* --- client ------------------------------------------------------------------------------- */
@@ -591,16 +338,7 @@ struct k8s_client *k8s_client_new(const struct k8s_config *cfg, const struct k8s
 	c->key = blob_copy(&cfg->client_key);
 	c->insecure = cfg->insecure;
 	k8s_token_init(&c->token, cfg->token, cfg->token_file);
-	c->multi = curl_multi_init();
-	if (!c->multi)
-		log_fatal("k8s", "curl_multi_init failed", "");
-	c->timer = timer_new(timeout_fired, c);
-	c->kick = timer_new(kick_fired, c);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	client_multi_init(c);
 	return c;
 }
 
@@ -610,15 +348,13 @@ void k8s_client_free(struct k8s_client *c)
 		return;
 	while (c->requests) {
 		struct k8s_request *r = c->requests;
-		list_del(&c->requests, r);
+		client_list_del(&c->requests, r);
 		if (r->state == REQ_ACTIVE)
 			curl_multi_remove_handle(c->multi, r->easy);
-		free_request(r);
+		client_free_request(r);
 	}
-	flush_deferred(c);
-	curl_multi_cleanup(c->multi);
-	timer_free(c->timer);
-	timer_free(c->kick);
+	client_flush_deferred(c);
+	client_multi_cleanup(c);
 	k8s_token_free(&c->token);
 	free(c->server);
 	free(c->namespace);

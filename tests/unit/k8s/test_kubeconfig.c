@@ -306,6 +306,50 @@ static void test_token_reread(void **state)
 	k8s_token_free(&t);
 }
 
+static void test_config_auto_order(void **state)
+{
+	write_file("auto1", "clusters:\n- {name: c, cluster: {server: 'one.example:6443', "
+		   "insecure-skip-tls-verify: 'true'}}\n"
+		   "contexts:\n- {name: a, context: {cluster: c}}\ncurrent-context: a\n");
+	write_file("auto2", "clusters:\n- {name: c, cluster: {server: 'https://two'}}\n"
+		   "contexts:\n- {name: a, context: {cluster: c}}\ncurrent-context: a\n");
+	struct k8s_config c;
+	char err[K8S_ERRLEN];
+	char list[600];
+	snprintf(list, sizeof(list), "%s:%s", path_in("auto1"), path_in("auto2"));
+	setenv("KUBECONFIG", list, 1);
+	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+	/* an explicit path beats $KUBECONFIG */
+	assert_true(k8s_config_auto(path_in("auto2"), NULL, &c, err));
+	assert_string_equal(c.server, "https://two");
+	k8s_config_free(&c);
+	/* $KUBECONFIG beats in-cluster; a server without a scheme gets https:// */
+	assert_true(k8s_config_auto(NULL, NULL, &c, err));
+	assert_string_equal(c.server, "https://one.example:6443");
+	assert_true(c.insecure);
+	k8s_config_free(&c);
+	/* in-cluster next: the default service-account files do not exist here */
+	unsetenv("KUBECONFIG");
+	assert_false(k8s_config_auto(NULL, NULL, &c, err));
+	assert_non_null(strstr(err, "in-cluster"));
+	/* then ~/.kube/config */
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	char home[128];
+	snprintf(home, sizeof(home), "%s/home", dir);
+	mkdir(home, 0700);
+	char kube[160];
+	snprintf(kube, sizeof(kube), "%s/.kube", home);
+	mkdir(kube, 0700);
+	write_file("home/.kube/config", "clusters:\n- {name: c, cluster: {server: 'https://home'}}\n"
+		   "contexts:\n- {name: a, context: {cluster: c}}\ncurrent-context: a\n");
+	setenv("HOME", home, 1);
+	assert_true(k8s_config_auto(NULL, NULL, &c, err));
+	assert_string_equal(c.server, "https://home");
+	k8s_config_free(&c);
+	unsetenv("KUBERNETES_SERVICE_PORT");
+}
+
 static void check_b64(const char *in, const char *want)
 {
 	uint8_t *out;
@@ -383,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_incluster),
 		cmocka_unit_test(test_token_reread),
+		cmocka_unit_test(test_config_auto_order),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_yaml_scalars_and_aliases),
 	};

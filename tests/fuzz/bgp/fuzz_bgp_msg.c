@@ -58,6 +58,26 @@ static void check_open(const struct bgp_open *a, const struct bgp_codec_opts *o)
 	if (x->gr)
 		CHECK(x->gr_flags == y->gr_flags && x->gr_time == y->gr_time &&
 		      x->gr_families == y->gr_families && x->gr_forwarding == y->gr_forwarding);
+
+	/* The policy check answers with an OPEN Message Error or nothing; negotiation takes the
+	 * smaller hold time and only families both sides offer. */
+	struct bgp_open local;
+	bgp_open_init(&local, 65001, 90, 1);
+	local.caps.mp_seen = true;
+	local.caps.families = BGP_FAM_BIT(BGP_FAM_IPV4_UNICAST) | BGP_FAM_BIT(BGP_FAM_IPV6_UNICAST);
+	struct bgp_open_policy pol = { .local_as = 65001, .local_id = 1, .peer_as = 0,
+				       .min_hold_time = 3, .require_as4 = a->my_as & 1,
+				       .required_families = (uint8_t)(a->bgp_id & 3) };
+	if (!bgp_open_check(a, &pol, &err))
+		CHECK(err.code == BGP_ERR_OPEN && err.disposition == BGP_DISP_SESSION_RESET &&
+		      (err.subcode == BGP_OPEN_BAD_BGP_ID || err.subcode == BGP_OPEN_BAD_HOLD_TIME ||
+		       err.subcode == BGP_OPEN_UNSUPPORTED_CAP));
+	struct bgp_negotiated n;
+	bgp_negotiate(&local, a, &n);
+	CHECK(n.hold_time <= 90 && n.hold_time <= a->hold_time &&
+	      (n.hold_time == 90 || n.hold_time == a->hold_time));
+	CHECK((n.families & (uint8_t)~local.caps.families) == 0);
+	CHECK(n.peer_as == bgp_open_asn(a) && n.peer_as != 0);
 }
 
 /* Packs the IPv4 NLRI again with the same attributes and checks every prefix comes back. */

@@ -499,6 +499,86 @@ static void test_send_hold_timer(void **state)
 	assert_false(f.send_hold.on);
 }
 
+/* Deterministic xorshift, so a failure can be replayed. */
+static uint32_t rnd_state = 2463534242u;
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+/* What must hold after every step, whatever the events were. */
+static void check_invariants(const struct bgp_fsm *f, enum bgp_state before,
+			     const struct bgp_fsm_out *o)
+{
+	switch (f->state) {
+	case BGP_ST_IDLE:
+		assert_false(f->hold.on || f->keepalive.on || f->connect_retry.on ||
+			     f->send_hold.on);
+		/* Liveness: unless stopped by hand, the session restarts by itself. */
+		assert_int_equal(f->idle_hold.on, !f->stopped);
+		break;
+	case BGP_ST_CONNECT:
+	case BGP_ST_ACTIVE:
+		assert_true(f->connect_retry.on);
+		assert_false(f->hold.on || f->keepalive.on || f->idle_hold.on);
+		break;
+	case BGP_ST_OPENSENT:
+		assert_true(f->hold.on);
+		break;
+	case BGP_ST_OPENCONFIRM:
+	case BGP_ST_ESTABLISHED:
+		assert_int_equal(f->hold.on, f->hold_time != 0);
+		assert_int_equal(f->keepalive.on, f->keepalive_time != 0);
+		assert_false(f->connect_retry.on || f->idle_hold.on);
+		break;
+	}
+	assert_true(f->idle_hold_cur >= f->cfg.idle_hold_time &&
+		    f->idle_hold_cur <= f->cfg.idle_hold_max);
+	bool entered = before != BGP_ST_ESTABLISHED && f->state == BGP_ST_ESTABLISHED;
+	bool left = before == BGP_ST_ESTABLISHED && f->state != BGP_ST_ESTABLISHED;
+	assert_int_equal((o->actions & BGP_ACT_ESTABLISHED) != 0, entered);
+	assert_int_equal((o->actions & BGP_ACT_DOWN) != 0, left);
+	if (before != BGP_ST_IDLE && f->state == BGP_ST_IDLE)
+		assert_true(o->actions & BGP_ACT_CLOSE);
+	/* A NOTIFICATION goes out only on a connection that sent an OPEN. */
+	if (o->actions & BGP_ACT_SEND_NOTIFICATION)
+		assert_true(before >= BGP_ST_OPENSENT);
+}
+
+static void test_random_event_sequences(void **state)
+{
+	static struct bgp_error err = { .code = 3, .subcode = 1,
+					.disposition = BGP_DISP_SESSION_RESET };
+	const uint16_t holds[] = { 0, 3, 9, 90 };
+	for (int run = 0; run < 20; run++) {
+		struct bgp_fsm f;
+		init(&f, run % 3 == 0);
+		for (int step = 0; step < 10000; step++) {
+			enum bgp_state before = f.state;
+			struct bgp_fsm_out o;
+			if (rnd() % 4 == 0) {
+				advance(rnd() % 10);
+				bool fired;
+				o = bgp_fsm_tick(&f, now, &fired);
+			} else {
+				struct bgp_negotiated neg = { .hold_time = holds[rnd() % 4],
+							      .gr_n = rnd() % 2 };
+				struct bgp_fsm_input in = {
+					.event = (enum bgp_event)(rnd() % (BGP_EV_SEND_HOLD_EXPIRES + 1)),
+					.neg = &neg, .error = &err, .code = 6, .subcode = 2,
+				};
+				o = bgp_fsm_handle(&f, &in, now);
+				if (rnd() % 8 == 0)
+					bgp_fsm_send_progress(&f, rnd() % 2, rnd() % 2, now);
+			}
+			check_invariants(&f, before, &o);
+		}
+	}
+}
+
 int main(void)
 {
 	log_setup(LOGL_WARN, LOG_FORMAT_TEXT, stderr);
@@ -517,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_errors_and_notifications),
 		cmocka_unit_test(test_collision),
 		cmocka_unit_test(test_send_hold_timer),
+		cmocka_unit_test(test_random_event_sequences),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,9 @@
  * writes (k8s/status_update.h) against a scripted API server: libevent's evhttp on 127.0.0.1 in the
  * same event loop, speaking plain HTTP. Covers paging, chunked watch events cut mid-line, bookmarks,
  * a server-ended watch, an ERROR 410 event with the relist and synthetic delete it causes, 429 with
- * Retry-After, 401 with a rotated token file, and 409 conflicts with re-reads. */
+ * Retry-After, 401 with a rotated token file, 409 conflicts with re-reads, and the client's edge
+ * cases (non-JSON and oversized bodies, 5xx, timeouts, oversized stream lines, cancelling inside a
+ * line callback, nobody listening). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +45,7 @@ struct server {
 };
 
 static struct server srv;
+static struct k8s_client *srv_client_for_edge;
 
 static void gencb(struct evhttp_request *req, void *arg)
 {
@@ -455,12 +458,140 @@ static void test_status_update_conflicts(void **state)
 	loop_free();
 }
 
+/* --- client edge cases --------------------------------------------------------------------- */
+
+static void edge_server(struct server *s, struct evhttp_request *req, const char *uri,
+			enum evhttp_cmd_type cmd)
+{
+	s->gets++;
+	if (!strcmp(uri, "/notjson")) {
+		reply(req, 200, "<html>hello</html>");
+	} else if (!strcmp(uri, "/big")) {
+		static char big[8192];
+		memset(big, ' ', sizeof(big) - 1);
+		big[0] = '[';
+		big[sizeof(big) - 2] = ']';
+		reply(req, 200, big);
+	} else if (!strcmp(uri, "/stream-huge")) {
+		evhttp_send_reply_start(req, 200, "OK");
+		static char line[3000];
+		memset(line, 'x', sizeof(line) - 2);
+		line[sizeof(line) - 2] = '\n';
+		chunk(req, "{\"a\":1}\n");
+		chunk(req, line);
+		evhttp_send_reply_end(req);
+	} else if (!strcmp(uri, "/stream-three")) {
+		evhttp_send_reply_start(req, 200, "OK");
+		chunk(req, "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n");
+		s->held = req;
+	} else if (!strcmp(uri, "/slow")) {
+		s->held = req;   /* never answered */
+	} else {
+		reply(req, 503, "{\"kind\":\"Status\",\"code\":503,\"reason\":\"ServiceUnavailable\"}");
+	}
+}
+
+struct edge {
+	struct k8s_status st;
+	int lines;
+	int done;
+	struct k8s_request *req;
+	bool cancel_in_line;
+};
+
+static void edge_done(void *arg, const struct k8s_response *resp)
+{
+	struct edge *e = arg;
+	e->st = resp->status;
+	e->done++;
+	loop_stop();
+}
+
+static void edge_line(void *arg, const char *line, size_t len)
+{
+	struct edge *e = arg;
+	e->lines++;
+	if (e->cancel_in_line) {
+		/* cancelling from inside curl's write callback: no more lines, no done, then a new
+		 * request started from the callback runs normally */
+		k8s_request_cancel(e->req);
+		k8s_request(srv_client_for_edge, "GET", "/other", NULL, NULL, edge_done, e);
+	}
+}
+
+static void edge_call(struct k8s_client *c, const char *path, struct edge *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->req = k8s_request(c, "GET", path, NULL, NULL, edge_done, e);
+	run_loop();
+	assert_int_equal(e->done, 1);
+}
+
+static void test_client_edge_cases(void **state)
+{
+	server_start(edge_server);
+	char server[64];
+	snprintf(server, sizeof(server), "http://127.0.0.1:%d", srv.port);
+	struct k8s_config cfg = { .server = server, .namespace = "t" };
+	struct k8s_client_options o = { .timeout_ms = 300, .max_body = 4096 };
+	struct k8s_client *c = k8s_client_new(&cfg, &o);
+	srv_client_for_edge = c;
+	struct edge e;
+
+	edge_call(c, "/notjson", &e);
+	assert_int_equal(e.st.outcome, K8S_OTHER);
+	assert_string_equal(e.st.message, "response is not JSON");
+
+	edge_call(c, "/big", &e);
+	assert_int_equal(e.st.outcome, K8S_TRANSPORT);
+	assert_non_null(strstr(e.st.message, "larger than 4096"));
+
+	edge_call(c, "/unavailable", &e);
+	assert_int_equal(e.st.outcome, K8S_SERVER_ERROR);
+	assert_string_equal(e.st.reason, "ServiceUnavailable");
+
+	edge_call(c, "/slow", &e);
+	assert_int_equal(e.st.outcome, K8S_TRANSPORT);
+	assert_non_null(strstr(e.st.message, "imeout"));
+	evhttp_send_reply(srv.held, 200, "OK", NULL);
+	srv.held = NULL;
+
+	/* a stream line over the bound fails the stream after delivering what came before */
+	memset(&e, 0, sizeof(e));
+	e.req = k8s_stream(c, "/stream-huge", 0, 1024, edge_line, edge_done, &e);
+	run_loop();
+	assert_int_equal(e.lines, 1);
+	assert_int_equal(e.st.outcome, K8S_TRANSPORT);
+	assert_non_null(strstr(e.st.message, "watch event larger than 1024"));
+
+	/* cancel from inside the line callback */
+	memset(&e, 0, sizeof(e));
+	e.cancel_in_line = true;
+	e.req = k8s_stream(c, "/stream-three", 0, 0, edge_line, edge_done, &e);
+	run_loop();
+	assert_int_equal(e.lines, 1);
+	assert_int_equal(e.done, 1);     /* from the request started in the callback */
+	assert_int_equal(e.st.outcome, K8S_SERVER_ERROR);
+	k8s_client_free(c);
+	server_stop();
+
+	/* nobody listening */
+	cfg.server = "http://127.0.0.1:1";
+	c = k8s_client_new(&cfg, &o);
+	edge_call(c, "/x", &e);
+	assert_int_equal(e.st.outcome, K8S_TRANSPORT);
+	assert_int_equal(e.st.http, 0);
+	k8s_client_free(c);
+	loop_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_informer_list_watch_relist),
 		cmocka_unit_test(test_token_file_reread_after_401),
 		cmocka_unit_test(test_status_update_conflicts),
+		cmocka_unit_test(test_client_edge_cases),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

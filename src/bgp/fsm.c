@@ -72,6 +72,7 @@ void bgp_fsm_init(struct bgp_fsm *f, const struct bgp_fsm_config *cfg)
 		f->cfg.idle_hold_max = DEFAULT_IDLE_HOLD_MAX;
 	if (f->cfg.idle_hold_max < f->cfg.idle_hold_time)
 		f->cfg.idle_hold_max = f->cfg.idle_hold_time;
+	f->rnd = f->cfg.jitter_seed;
 	f->state = BGP_ST_IDLE;
 	f->stopped = true;
 	f->idle_hold_cur = f->cfg.idle_hold_time;
@@ -83,6 +84,24 @@ static void timer_start(struct bgp_timer_deadline *t, monotime now, unsigned sec
 {
 	t->on = true;
 	t->at = mono_add(now, mono_from_s(seconds));
+}
+
+/* RFC 4271 §10: jitter (a random 75-100 % of the interval) on ConnectRetry and KeepAlive, and
+ * here also on the idle-hold backoff, so that speakers restarted together do not reconnect in
+ * step. Deterministic (xorshift from cfg.jitter_seed) so tests can replay it. */
+static void timer_start_jittered(struct bgp_fsm *f, struct bgp_timer_deadline *t, monotime now,
+				 unsigned seconds)
+{
+	if (f->cfg.jitter_seed == 0) {
+		timer_start(t, now, seconds);
+		return;
+	}
+	f->rnd ^= f->rnd << 13;
+	f->rnd ^= f->rnd >> 17;
+	f->rnd ^= f->rnd << 5;
+	int64_t ms = (int64_t)seconds * (750 + (int64_t)(f->rnd % 251));
+	t->on = true;
+	t->at = mono_add(now, mono_from_ms(ms));
 }
 
 static void timer_stop(struct bgp_timer_deadline *t)
@@ -100,7 +119,7 @@ static void hold_restart(struct bgp_fsm *f, monotime now)
 static void keepalive_restart(struct bgp_fsm *f, monotime now)
 {
 	if (f->keepalive_time != 0)
-		timer_start(&f->keepalive, now, f->keepalive_time);
+		timer_start_jittered(f, &f->keepalive, now, f->keepalive_time);
 }
 
 bool bgp_fsm_next_deadline(const struct bgp_fsm *f, monotime *at)
@@ -178,7 +197,7 @@ static void change_state(struct bgp_fsm *f, enum bgp_state to, enum bgp_event ev
 		if (f->stopped) {
 			timer_stop(&f->idle_hold);
 		} else {
-			timer_start(&f->idle_hold, now, f->idle_hold_cur);
+			timer_start_jittered(f, &f->idle_hold, now, f->idle_hold_cur);
 			unsigned next = 2u * f->idle_hold_cur;
 			f->idle_hold_cur = (uint16_t)(next > f->cfg.idle_hold_max ? f->cfg.idle_hold_max
 										 : next);
@@ -245,7 +264,7 @@ static void start(struct bgp_fsm *f, enum bgp_event ev, monotime now, struct bgp
 {
 	f->stopped = false;
 	timer_stop(&f->idle_hold);
-	timer_start(&f->connect_retry, now, f->cfg.connect_retry_time);
+	timer_start_jittered(f, &f->connect_retry, now, f->cfg.connect_retry_time);
 	if (f->cfg.passive) {
 		change_state(f, BGP_ST_ACTIVE, ev, now, out);
 	} else {
@@ -388,7 +407,7 @@ struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input 
 		case BGP_EV_CONNECT_RETRY_EXPIRES:
 			/* Drop the attempt, restart the timer, connect again. */
 			out.actions |= BGP_ACT_CLOSE | BGP_ACT_CONNECT;
-			timer_start(&f->connect_retry, now, f->cfg.connect_retry_time);
+			timer_start_jittered(f, &f->connect_retry, now, f->cfg.connect_retry_time);
 			break;
 		case BGP_EV_TCP_CONNECTED:
 			out.actions |= BGP_ACT_SEND_OPEN;
@@ -413,7 +432,7 @@ struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input 
 			stop(f, in, now, &out);
 			break;
 		case BGP_EV_CONNECT_RETRY_EXPIRES:
-			timer_start(&f->connect_retry, now, f->cfg.connect_retry_time);
+			timer_start_jittered(f, &f->connect_retry, now, f->cfg.connect_retry_time);
 			if (!f->cfg.passive) {
 				out.actions |= BGP_ACT_CONNECT;
 				change_state(f, BGP_ST_CONNECT, ev, now, &out);
@@ -436,7 +455,7 @@ struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input 
 		case BGP_EV_TCP_FAILS:
 			/* §8.2.2 OpenSent Event 18: close, restart ConnectRetryTimer, listen. */
 			out.actions |= BGP_ACT_CLOSE;
-			timer_start(&f->connect_retry, now, f->cfg.connect_retry_time);
+			timer_start_jittered(f, &f->connect_retry, now, f->cfg.connect_retry_time);
 			change_state(f, BGP_ST_ACTIVE, ev, now, &out);
 			break;
 		case BGP_EV_OPEN:

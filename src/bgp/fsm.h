@@ -94,6 +94,7 @@ struct bgp_fsm_config {
 	uint16_t idle_hold_max;        /* backoff cap [120] */
 	uint16_t send_hold_time;       /* [the larger of 480 and twice the hold time] (RFC 9687 §6) */
 	bool passive;                  /* never connect, wait for the peer (RFC 4271 Event 4) */
+	uint32_t jitter_seed;          /* non-zero: jitter timers (RFC 4271 §10) from this seed */
 };
 
 struct bgp_timer_deadline {
@@ -110,6 +111,7 @@ struct bgp_fsm {
 	uint16_t keepalive_time;
 	bool gr_n;                     /* RFC 8538 N bit negotiated */
 	uint16_t idle_hold_cur;        /* next backoff wait, seconds */
+	uint32_t rnd;                  /* jitter state */
 	monotime established_at;
 	/* counters */
 	uint32_t connect_retry_counter;

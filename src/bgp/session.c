@@ -713,6 +713,9 @@ struct bgp_peer *bgp_session_new(struct bgp_speaker *s, const struct bgp_peer_co
 		.hold_time = cfg->hold_time,
 		.connect_retry_time = cfg->connect_retry_time,
 		.passive = cfg->passive,
+		/* Differs between nodes and between runs. */
+		.jitter_seed = ((uint32_t)mono_to_ns(mono_now()) ^ cfg->router_id ^
+				((uint32_t)cfg->address.bytes[3] << 24)) | 1,
 	};
 	bgp_fsm_init(&p->fsm, &fc);
 	p->timer = timer_new(timer_cb, p);

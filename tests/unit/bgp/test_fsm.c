@@ -579,6 +579,34 @@ static void test_random_event_sequences(void **state)
 	}
 }
 
+static void test_jitter(void **state)
+{
+	/* RFC 4271 §10: with a seed, ConnectRetry, keepalive and idle hold fall in 75-100 %. */
+	struct bgp_fsm_config cfg = { .peer = "192.0.2.1", .jitter_seed = 12345 };
+	now = mono_from_s(1000);
+	struct bgp_fsm f;
+	bgp_fsm_init(&f, &cfg);
+	bool differ = false;
+	int64_t first = -1;
+	for (int i = 0; i < 50; i++) {
+		ev(&f, BGP_EV_MANUAL_START);
+		int64_t ms = mono_to_ms(mono_sub(f.connect_retry.at, now));
+		assert_true(ms >= 90000 && ms <= 120000);
+		if (first < 0)
+			first = ms;
+		differ |= ms != first;
+		ev(&f, BGP_EV_TCP_CONNECTED);
+		open_with_hold(&f, 90, false);
+		ms = mono_to_ms(mono_sub(f.keepalive.at, now));
+		assert_true(ms >= 22500 && ms <= 30000);
+		ev(&f, BGP_EV_TCP_FAILS);
+		ms = mono_to_ms(mono_sub(f.idle_hold.at, now));
+		assert_true(ms >= 1500 && ms <= 120000);
+		ev(&f, BGP_EV_MANUAL_STOP);
+	}
+	assert_true(differ);
+}
+
 int main(void)
 {
 	log_setup(LOGL_WARN, LOG_FORMAT_TEXT, stderr);
@@ -598,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_collision),
 		cmocka_unit_test(test_send_hold_timer),
 		cmocka_unit_test(test_random_event_sequences),
+		cmocka_unit_test(test_jitter),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

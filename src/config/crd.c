@@ -24,24 +24,24 @@ static void read_meta(struct dctx *c, const json_t *doc, struct cfg_meta *meta)
 	meta->origin.file = c->file ? xstrdup(c->file) : NULL;
 	meta->origin.line = c->line;
 	if (!md || json_is_null(md)) {
-		d_error(c, doc, "metadata.name", "required");
+		dec_error(c, doc, "metadata.name", "required");
 		meta->name = xstrdup("");
 		return;
 	}
-	if (!d_is_object(c, md, "metadata")) {
+	if (!dec_is_object(c, md, "metadata")) {
 		meta->name = xstrdup("");
 		return;
 	}
-	d_string(c, md, "metadata", "name", &meta->name);
-	d_string(c, md, "metadata", "namespace", &meta->namespace);
-	d_labels(c, md, "metadata", "labels", &meta->labels);
+	dec_string(c, md, "metadata", "name", &meta->name);
+	dec_string(c, md, "metadata", "namespace", &meta->namespace);
+	dec_labels(c, md, "metadata", "labels", &meta->labels);
 	if (!meta->name || !*meta->name) {
 		if (!json_object_get(md, "generateName"))
-			d_error(c, md, "metadata.name", "required");
+			dec_error(c, md, "metadata.name", "required");
 		free(meta->name);
 		meta->name = xstrdup("");
-	} else if (!k8s_object_name_ok(meta->name)) {
-		d_error(c, json_object_get(md, "name"), "metadata.name",
+	} else if (!cfg_object_name_ok(meta->name)) {
+		dec_error(c, json_object_get(md, "name"), "metadata.name",
 			"invalid name \"%s\": must be a lowercase RFC 1123 subdomain", meta->name);
 	}
 }
@@ -58,7 +58,7 @@ static void legacy_configmap(struct dctx *c, struct cfg_model *m, const json_t *
 	const json_t *data = json_object_get(doc, "data");
 	const json_t *text = json_object_get(data, "config");
 	if (!json_is_string(text)) {
-		d_error(c, data ? data : doc, "data.config",
+		dec_error(c, data ? data : doc, "data.config",
 			"a MetalLB ConfigMap needs its configuration as a string in data.config");
 		return;
 	}
@@ -67,7 +67,7 @@ static void legacy_configmap(struct dctx *c, struct cfg_model *m, const json_t *
 	struct yj_docs docs = { 0 };
 	char *err = NULL;
 	unsigned err_line = 0;
-	if (!yaml_to_json(json_string_value(text), json_string_length(text), offset, c->lines, &docs,
+	if (!yj_parse(json_string_value(text), json_string_length(text), offset, c->lines, &docs,
 			  &err, &err_line)) {
 		cfg_diags_add(c->diags, CFG_ERROR, c->file, err_line, c->object, "data.config",
 			      "invalid YAML: %s", err);
@@ -137,29 +137,29 @@ static void decode_object(struct dctx *c, struct cfg_model *m, const json_t *doc
 	const char *kind = str_field(doc, "kind");
 	const json_t *md = json_object_get(doc, "metadata");
 	const char *name = str_field(md, "name");
-	dctx_object(c, kind ? kind : "(no kind)", name);
+	dec_object(c, kind ? kind : "(no kind)", name);
 	unsigned line = yj_line(c->lines, doc);
 	if (line)
 		c->line = line;
 	if (!api || !kind) {
-		d_error(c, doc, !api ? "apiVersion" : "kind", "required");
+		dec_error(c, doc, !api ? "apiVersion" : "kind", "required");
 		return;
 	}
 	enum kind k = kind_of(api, kind);
 	if (k == K_UNKNOWN) {
 		if (strncmp(api, "metallb.io/", 11) == 0)
-			d_error(c, doc, "kind", "unknown metallb.io kind or version \"%s %s\"", api,
+			dec_error(c, doc, "kind", "unknown metallb.io kind or version \"%s %s\"", api,
 				kind);
 		else
-			d_warn(c, doc, "", "not a MetalLB object (%s %s); ignored", api, kind);
+			dec_warn(c, doc, "", "not a MetalLB object (%s %s); ignored", api, kind);
 		return;
 	}
 	if (k == K_STATUS) {
-		d_warn(c, doc, "", "status object written by the controller; ignored");
+		dec_warn(c, doc, "", "status object written by the controller; ignored");
 		return;
 	}
 	if (k == K_ADDRESSPOOL) {
-		d_error(c, doc, "kind",
+		dec_error(c, doc, "kind",
 			"AddressPool was removed in MetalLB v0.14; use IPAddressPool with an "
 			"L2Advertisement or BGPAdvertisement");
 		return;
@@ -175,7 +175,7 @@ static void decode_object(struct dctx *c, struct cfg_model *m, const json_t *doc
 		crd_secret(c, m, doc, &meta);
 		return;
 	}
-	d_known_keys(c, doc, "", envelope_keys);
+	dec_known_keys(c, doc, "", envelope_keys);
 	const json_t *spec = json_object_get(doc, "spec");
 	if (json_is_null(spec))
 		spec = NULL;
@@ -222,9 +222,9 @@ void crd_decode_document(const struct dctx *base, struct cfg_model *m, const jso
 	if (json_is_null(doc))
 		return;
 	if (!json_is_object(doc)) {
-		dctx_object(&c, "(document)", NULL);
+		dec_object(&c, "(document)", NULL);
 		snprintf(c.object, sizeof(c.object), "(document)");
-		d_error(&c, doc, "", "must be a mapping (a Kubernetes object or a MetalLB configuration)");
+		dec_error(&c, doc, "", "must be a mapping (a Kubernetes object or a MetalLB configuration)");
 		return;
 	}
 	if (is_legacy_config(doc)) {
@@ -240,8 +240,8 @@ void crd_decode_document(const struct dctx *base, struct cfg_model *m, const jso
 			if (!json_is_object(item)) {
 				snprintf(ic.object, sizeof(ic.object), "(list)");
 				char p[DPATH_MAX];
-				d_path_index(p, "items", i);
-				d_error(&ic, item, p, "must be a mapping");
+				dec_path_index(p, "items", i);
+				dec_error(&ic, item, p, "must be a mapping");
 				continue;
 			}
 			decode_object(&ic, m, item);

@@ -22,21 +22,21 @@ void crd_peer_timers(struct dctx *c, const json_t *obj, const char *path, struct
 	if (!ka_set)
 		ka_ms = hold_ms / 3;
 	char p_hold[DPATH_MAX], p_ka[DPATH_MAX];
-	d_path(p_hold, path, hold_key);
-	d_path(p_ka, path, ka_key);
+	dec_path(p_hold, path, hold_key);
+	dec_path(p_ka, path, ka_key);
 	int64_t rounded = hold_ms / 1000 * 1000;
 	char hold_text[32], ka_text[32];
-	duration_format_ms(hold_ms, hold_text, sizeof(hold_text));
-	duration_format_ms(ka_ms, ka_text, sizeof(ka_text));
+	cfg_duration_format_ms(hold_ms, hold_text, sizeof(hold_text));
+	cfg_duration_format_ms(ka_ms, ka_text, sizeof(ka_text));
 	bool ok = true;
 	/* RFC 4271 4.2: the hold time is zero or at least three seconds. */
 	if (rounded != 0 && rounded < 3000) {
-		d_error(c, json_object_get(obj, hold_key), hold_set ? p_hold : p_ka,
+		dec_error(c, json_object_get(obj, hold_key), hold_set ? p_hold : p_ka,
 			"invalid hold time \"%s\": must be 0 or >=3s", hold_text);
 		ok = false;
 	}
 	if (ka_ms > hold_ms) {
-		d_error(c, json_object_get(obj, ka_key), p_ka,
+		dec_error(c, json_object_get(obj, ka_key), p_ka,
 			"invalid keepalive time \"%s\": must be lower than the hold time \"%s\"",
 			ka_text, hold_text);
 		ok = false;
@@ -64,29 +64,29 @@ void crd_peer_check(struct dctx *c, const json_t *obj, const char *path, const s
 	bool peer_given = json_integer_value(json_object_get(obj, peer_key)) != 0 ||
 			  json_object_get(obj, "dynamicASN");
 	if (p->my_asn == 0 && !my_given) {
-		d_path(pf, path, my_key);
-		d_error(c, obj, pf, "missing local ASN");
+		dec_path(pf, path, my_key);
+		dec_error(c, obj, pf, "missing local ASN");
 	}
-	d_path(pf, path, peer_key);
+	dec_path(pf, path, peer_key);
 	if (p->peer_asn == 0 && p->dynamic_asn == CFG_DYNAMIC_ASN_NONE && !peer_given)
-		d_error(c, obj, pf, legacy ? "missing peer ASN" : "missing peer ASN and dynamicASN");
+		dec_error(c, obj, pf, legacy ? "missing peer ASN" : "missing peer ASN and dynamicASN");
 	if (p->peer_asn != 0 && p->dynamic_asn != CFG_DYNAMIC_ASN_NONE)
-		d_error(c, obj, pf, "both peer ASN and dynamicASN specified");
+		dec_error(c, obj, pf, "both peer ASN and dynamicASN specified");
 	if (p->ebgp_multihop && p->peer_asn == p->my_asn) {
-		d_path(pf, path, legacy ? "ebgp-multihop" : "ebgpMultiHop");
-		d_error(c, obj, pf, "invalid ebgp-multihop parameter set for an ibgp peer");
+		dec_path(pf, path, legacy ? "ebgp-multihop" : "ebgpMultiHop");
+		dec_error(c, obj, pf, "invalid ebgp-multihop parameter set for an ibgp peer");
 	}
 	const char *addr_key = legacy ? "peer-address" : "peerAddress";
-	d_path(pf, path, addr_key);
+	dec_path(pf, path, addr_key);
 	/* An address that was given but did not parse has been reported already. */
 	if (!p->has_addr && !p->iface && !json_object_get(obj, addr_key))
-		d_error(c, obj, pf, legacy ? "missing peer address" :
+		dec_error(c, obj, pf, legacy ? "missing peer address" :
 			"peer has no Address or Interface specified");
 	if (p->has_addr && p->iface)
-		d_error(c, obj, pf, "peer has both Address and Interface specified");
+		dec_error(c, obj, pf, "peer has both Address and Interface specified");
 	if (p->password && p->password_secret) {
-		d_path(pf, path, "password");
-		d_error(c, obj, pf, "can not have both password and secret ref set");
+		dec_path(pf, path, "password");
+		dec_error(c, obj, pf, "can not have both password and secret ref set");
 	}
 	const struct {
 		const char *text;
@@ -98,13 +98,13 @@ void crd_peer_check(struct dctx *c, const json_t *obj, const char *path, const s
 	};
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		if (has_crlf(texts[i].text)) {
-			d_path(pf, path, texts[i].key);
-			d_error(c, obj, pf, "contains invalid characters");
+			dec_path(pf, path, texts[i].key);
+			dec_error(c, obj, pf, "contains invalid characters");
 		}
 	}
 	if (p->has_router_id && p->router_id.family != IP_V4) {
-		d_path(pf, path, legacy ? "router-id" : "routerID");
-		d_error(c, obj, pf, "router ID must be an IPv4 address (RFC 4271 4.2: 4 octets)");
+		dec_path(pf, path, legacy ? "router-id" : "routerID");
+		dec_error(c, obj, pf, "router ID must be an IPv4 address (RFC 4271 4.2: 4 octets)");
 	}
 }
 
@@ -125,17 +125,17 @@ static void peer_unsupported(struct dctx *c, const json_t *spec, const struct cf
 {
 	static const char *const why = "not supported by ingot yet (kept, has no effect)";
 	if (p->vrf && *p->vrf)
-		d_warn(c, json_object_get(spec, "vrf"), "spec.vrf", "%s", why);
+		dec_warn(c, json_object_get(spec, "vrf"), "spec.vrf", "%s", why);
 	if (p->iface)
-		d_warn(c, json_object_get(spec, "interface"), "spec.interface", "%s", why);
+		dec_warn(c, json_object_get(spec, "interface"), "spec.interface", "%s", why);
 	if (p->dynamic_asn != CFG_DYNAMIC_ASN_NONE)
-		d_warn(c, json_object_get(spec, "dynamicASN"), "spec.dynamicASN", "%s", why);
+		dec_warn(c, json_object_get(spec, "dynamicASN"), "spec.dynamicASN", "%s", why);
 	if (p->local_asn)
-		d_warn(c, json_object_get(spec, "localASN"), "spec.localASN", "%s", why);
+		dec_warn(c, json_object_get(spec, "localASN"), "spec.localASN", "%s", why);
 	if (p->dual_stack_address_family)
-		d_warn(c, spec, "spec.dualStackAddressFamily", "%s", why);
+		dec_warn(c, spec, "spec.dualStackAddressFamily", "%s", why);
 	if (p->disable_mp)
-		d_warn(c, spec, "spec.disableMP",
+		dec_warn(c, spec, "spec.disableMP",
 		       "deprecated in MetalLB and a no-op since v0.15; ignored");
 }
 
@@ -143,11 +143,11 @@ static void peer_secret_ref(struct dctx *c, const json_t *spec, struct cfg_peer 
 {
 	static const char *const keys[] = { "name", "namespace", NULL };
 	const json_t *ref = json_object_get(spec, "passwordSecret");
-	if (!ref || json_is_null(ref) || !d_is_object(c, ref, "spec.passwordSecret"))
+	if (!ref || json_is_null(ref) || !dec_is_object(c, ref, "spec.passwordSecret"))
 		return;
-	d_known_keys(c, ref, "spec.passwordSecret", keys);
-	d_string(c, ref, "spec.passwordSecret", "name", &p->password_secret);
-	d_string(c, ref, "spec.passwordSecret", "namespace", &p->password_secret_namespace);
+	dec_known_keys(c, ref, "spec.passwordSecret", keys);
+	dec_string(c, ref, "spec.passwordSecret", "name", &p->password_secret);
+	dec_string(c, ref, "spec.passwordSecret", "namespace", &p->password_secret_namespace);
 	if (p->password_secret && !*p->password_secret) {
 		free(p->password_secret);
 		p->password_secret = NULL;
@@ -171,79 +171,79 @@ void crd_bgppeer(struct dctx *c, struct cfg_model *m, const json_t *spec, struct
 	memset(meta, 0, sizeof(*meta));
 	p->port = 179;
 	if (!spec) {
-		d_error(c, NULL, "spec", "required");
+		dec_error(c, NULL, "spec", "required");
 		return;
 	}
-	if (!d_is_object(c, spec, "spec"))
+	if (!dec_is_object(c, spec, "spec"))
 		return;
 	bool v2 = version == CRD_PEER_V1BETA2;
-	d_known_keys(c, spec, "spec", v2 ? peer_v1beta2_keys : peer_v1beta1_keys);
+	dec_known_keys(c, spec, "spec", v2 ? peer_v1beta2_keys : peer_v1beta1_keys);
 	uint64_t v = 0;
-	if (d_uint(c, spec, "spec", "myASN", 0, UINT32_MAX, &v, NULL))
+	if (dec_uint(c, spec, "spec", "myASN", 0, UINT32_MAX, &v, NULL))
 		p->my_asn = (uint32_t)v;
 	v = 0;
-	if (d_uint(c, spec, "spec", "peerASN", 0, UINT32_MAX, &v, NULL))
+	if (dec_uint(c, spec, "spec", "peerASN", 0, UINT32_MAX, &v, NULL))
 		p->peer_asn = (uint32_t)v;
 	v = 0;
-	if (v2 && d_uint(c, spec, "spec", "localASN", 0, UINT32_MAX, &v, NULL))
+	if (v2 && dec_uint(c, spec, "spec", "localASN", 0, UINT32_MAX, &v, NULL))
 		p->local_asn = (uint32_t)v;
 	char *dyn = NULL;
 	if (v2)
-		d_string(c, spec, "spec", "dynamicASN", &dyn);
+		dec_string(c, spec, "spec", "dynamicASN", &dyn);
 	if (dyn && strcmp(dyn, "internal") == 0)
 		p->dynamic_asn = CFG_DYNAMIC_ASN_INTERNAL;
 	else if (dyn && strcmp(dyn, "external") == 0)
 		p->dynamic_asn = CFG_DYNAMIC_ASN_EXTERNAL;
 	else if (dyn && *dyn)
-		d_error(c, json_object_get(spec, "dynamicASN"), "spec.dynamicASN",
+		dec_error(c, json_object_get(spec, "dynamicASN"), "spec.dynamicASN",
 			"invalid dynamicASN \"%s\": must be internal or external", dyn);
 	free(dyn);
-	d_ip(c, spec, "spec", "peerAddress", "BGPPeer address", &p->addr, &p->has_addr);
+	dec_ip(c, spec, "spec", "peerAddress", "BGPPeer address", &p->addr, &p->has_addr);
 	if (v2)
-		d_string(c, spec, "spec", "interface", &p->iface);
+		dec_string(c, spec, "spec", "interface", &p->iface);
 	empty_to_null(&p->iface);
-	d_ip(c, spec, "spec", "sourceAddress", "source IP", &p->src, &p->has_src);
+	dec_ip(c, spec, "spec", "sourceAddress", "source IP", &p->src, &p->has_src);
 	v = 0;
 	bool has_port = false;
-	if (d_uint(c, spec, "spec", "peerPort", v2 ? 1 : 0, 16384, &v, &has_port) && has_port && v)
+	if (dec_uint(c, spec, "spec", "peerPort", v2 ? 1 : 0, 16384, &v, &has_port) && has_port && v)
 		p->port = (uint16_t)v;
 	int64_t hold = 0, ka = 0, connect = 0;
 	bool hold_set = false, ka_set = false;
-	d_duration(c, spec, "spec", "holdTime", &hold, &hold_set);
-	d_duration(c, spec, "spec", "keepaliveTime", &ka, &ka_set);
+	dec_duration(c, spec, "spec", "holdTime", &hold, &hold_set);
+	dec_duration(c, spec, "spec", "keepaliveTime", &ka, &ka_set);
 	crd_peer_timers(c, spec, "spec", p, hold_set, hold, ka_set, ka, "holdTime", "keepaliveTime");
 	bool connect_set = false;
-	if (v2 && d_duration(c, spec, "spec", "connectTime", &connect, &connect_set) &&
+	if (v2 && dec_duration(c, spec, "spec", "connectTime", &connect, &connect_set) &&
 	    connect_set) {
 		/* The CRD's CEL rules: whole seconds, 1..65535. */
 		const json_t *n = json_object_get(spec, "connectTime");
 		if (connect < 1000 || connect > 65535000)
-			d_error(c, n, "spec.connectTime",
+			dec_error(c, n, "spec.connectTime",
 				"connect time should be between 1 seconds to 65535");
 		else if (connect % 1000 != 0)
-			d_error(c, n, "spec.connectTime",
+			dec_error(c, n, "spec.connectTime",
 				"connect time should contain a whole number of seconds");
 		else {
 			p->has_connect_time = true;
 			p->connect_ms = connect;
 		}
 	}
-	d_ip(c, spec, "spec", "routerID", "router ID", &p->router_id, &p->has_router_id);
-	d_selectors(c, spec, "spec", "nodeSelectors", D_SEL_CRD, &p->node_selectors);
-	d_string(c, spec, "spec", "password", &p->password);
+	dec_ip(c, spec, "spec", "routerID", "router ID", &p->router_id, &p->has_router_id);
+	dec_selectors(c, spec, "spec", "nodeSelectors", D_SEL_CRD, &p->node_selectors);
+	dec_string(c, spec, "spec", "password", &p->password);
 	empty_to_null(&p->password);
 	if (v2)
 		peer_secret_ref(c, spec, p);
-	d_string(c, spec, "spec", "bfdProfile", &p->bfd_profile);
+	dec_string(c, spec, "spec", "bfdProfile", &p->bfd_profile);
 	empty_to_null(&p->bfd_profile);
 	if (v2)
-		d_bool(c, spec, "spec", "enableGracefulRestart", &p->graceful_restart);
-	d_bool(c, spec, "spec", "ebgpMultiHop", &p->ebgp_multihop);
-	d_string(c, spec, "spec", "vrf", &p->vrf);
+		dec_bool(c, spec, "spec", "enableGracefulRestart", &p->graceful_restart);
+	dec_bool(c, spec, "spec", "ebgpMultiHop", &p->ebgp_multihop);
+	dec_string(c, spec, "spec", "vrf", &p->vrf);
 	empty_to_null(&p->vrf);
 	if (v2) {
-		d_bool(c, spec, "spec", "disableMP", &p->disable_mp);
-		d_bool(c, spec, "spec", "dualStackAddressFamily", &p->dual_stack_address_family);
+		dec_bool(c, spec, "spec", "disableMP", &p->disable_mp);
+		dec_bool(c, spec, "spec", "dualStackAddressFamily", &p->dual_stack_address_family);
 	}
 	crd_peer_check(c, spec, "spec", p, false);
 	peer_unsupported(c, spec, p);
@@ -258,11 +258,11 @@ static void adv_duplicates(struct dctx *c, const json_t *spec, const char *key,
 			   const char *what, const struct cfg_strings *s)
 {
 	char path[DPATH_MAX];
-	d_path(path, "spec", key);
+	dec_path(path, "spec", key);
 	for (size_t i = 0; i < s->n; i++) {
 		for (size_t j = i + 1; j < s->n; j++) {
 			if (strcmp(s->v[i], s->v[j]) == 0)
-				d_error(c, json_object_get(spec, key), path,
+				dec_error(c, json_object_get(spec, key), path,
 					"duplicate definition of %s \"%s\"", what, s->v[i]);
 		}
 	}
@@ -279,49 +279,49 @@ void crd_bgpadvertisement(struct dctx *c, struct cfg_model *m, const json_t *spe
 	memset(meta, 0, sizeof(*meta));
 	a->aggregation_length = 32;
 	a->aggregation_length_v6 = 128;
-	if (!spec || !d_is_object(c, spec, "spec"))
+	if (!spec || !dec_is_object(c, spec, "spec"))
 		return;
-	d_known_keys(c, spec, "spec", adv_keys);
+	dec_known_keys(c, spec, "spec", adv_keys);
 	int64_t len = 32;
 	const json_t *n4 = json_object_get(spec, "aggregationLength");
-	if (d_int(c, spec, "spec", "aggregationLength", INT32_MIN, INT32_MAX, &len)) {
+	if (dec_int(c, spec, "spec", "aggregationLength", INT32_MIN, INT32_MAX, &len)) {
 		if (len > 32 || len < 1)
-			d_error(c, n4, "spec.aggregationLength", "invalid aggregation length %lld for IPv4",
+			dec_error(c, n4, "spec.aggregationLength", "invalid aggregation length %lld for IPv4",
 				(long long)len);
 		else
 			a->aggregation_length = (uint8_t)len;
 	}
 	len = 128;
 	const json_t *n6 = json_object_get(spec, "aggregationLengthV6");
-	if (d_int(c, spec, "spec", "aggregationLengthV6", INT32_MIN, INT32_MAX, &len)) {
+	if (dec_int(c, spec, "spec", "aggregationLengthV6", INT32_MIN, INT32_MAX, &len)) {
 		if (len > 128 || len < 0)
-			d_error(c, n6, "spec.aggregationLengthV6",
+			dec_error(c, n6, "spec.aggregationLengthV6",
 				"invalid aggregation length %lld for IPv6", (long long)len);
 		else
 			a->aggregation_length_v6 = (uint8_t)len;
 	}
 	uint64_t pref = 0;
-	if (d_uint(c, spec, "spec", "localPref", 0, UINT32_MAX, &pref, NULL))
+	if (dec_uint(c, spec, "spec", "localPref", 0, UINT32_MAX, &pref, NULL))
 		a->local_pref = (uint32_t)pref;
-	d_strings(c, spec, "spec", "communities", &a->communities);
+	dec_strings(c, spec, "spec", "communities", &a->communities);
 	adv_duplicates(c, spec, "communities", "community", &a->communities);
 	if (a->communities.n > CFG_MAX_COMMUNITIES)
-		d_error(c, json_object_get(spec, "communities"), "spec.communities",
+		dec_error(c, json_object_get(spec, "communities"), "spec.communities",
 			"%zu communities, at most %d are allowed", a->communities.n,
 			CFG_MAX_COMMUNITIES);
-	d_strings(c, spec, "spec", "ipAddressPools", &a->pools);
+	dec_strings(c, spec, "spec", "ipAddressPools", &a->pools);
 	adv_duplicates(c, spec, "ipAddressPools", "ipAddressPools", &a->pools);
-	d_selectors(c, spec, "spec", "ipAddressPoolSelectors", D_SEL_CRD, &a->pool_selectors);
-	d_selectors(c, spec, "spec", "nodeSelectors", D_SEL_CRD, &a->node_selectors);
-	d_strings(c, spec, "spec", "peers", &a->peers);
+	dec_selectors(c, spec, "spec", "ipAddressPoolSelectors", D_SEL_CRD, &a->pool_selectors);
+	dec_selectors(c, spec, "spec", "nodeSelectors", D_SEL_CRD, &a->node_selectors);
+	dec_strings(c, spec, "spec", "peers", &a->peers);
 	adv_duplicates(c, spec, "peers", "peers", &a->peers);
-	d_selectors(c, spec, "spec", "serviceSelectors", D_SEL_CRD, &a->service_selectors);
+	dec_selectors(c, spec, "spec", "serviceSelectors", D_SEL_CRD, &a->service_selectors);
 	if (a->service_selectors.n > 0) {
 		if (a->aggregation_length != 32)
-			d_error(c, n4, "spec.aggregationLength",
+			dec_error(c, n4, "spec.aggregationLength",
 				"serviceSelectors and aggregationLength are mutually exclusive");
 		if (a->aggregation_length_v6 != 128)
-			d_error(c, n6, "spec.aggregationLengthV6",
+			dec_error(c, n6, "spec.aggregationLengthV6",
 				"serviceSelectors and aggregationLengthV6 are mutually exclusive");
 	}
 }

@@ -9,50 +9,50 @@
 #include "config/values.h"
 #include "core/xalloc.h"
 
-void dctx_object(struct dctx *c, const char *kind, const char *name)
+void dec_object(struct dctx *c, const char *kind, const char *name)
 {
 	snprintf(c->object, sizeof(c->object), "%s/%s", kind, name && *name ? name : "(unnamed)");
 }
 
-unsigned d_line(const struct dctx *c, const json_t *node)
+unsigned dec_line(const struct dctx *c, const json_t *node)
 {
 	unsigned line = yj_line(c->lines, node);
 	return line ? line : c->line;
 }
 
-static void d_report(struct dctx *c, enum cfg_severity sev, const json_t *node, const char *path,
+static void dec_report(struct dctx *c, enum cfg_severity sev, const json_t *node, const char *path,
 		     const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
-static void d_report(struct dctx *c, enum cfg_severity sev, const json_t *node, const char *path,
+static void dec_report(struct dctx *c, enum cfg_severity sev, const json_t *node, const char *path,
 		     const char *fmt, va_list ap)
 {
 	char *reason = NULL;
 	if (vasprintf(&reason, fmt, ap) < 0)
 		reason = NULL;
-	cfg_diags_add(c->diags, sev, c->file, d_line(c, node), c->object, path, "%s",
+	cfg_diags_add(c->diags, sev, c->file, dec_line(c, node), c->object, path, "%s",
 		      reason ? reason : fmt);
 	free(reason);
 	if (sev == CFG_ERROR)
 		c->errors++;
 }
 
-void d_error(struct dctx *c, const json_t *node, const char *path, const char *fmt, ...)
+void dec_error(struct dctx *c, const json_t *node, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	d_report(c, CFG_ERROR, node, path, fmt, ap);
+	dec_report(c, CFG_ERROR, node, path, fmt, ap);
 	va_end(ap);
 }
 
-void d_warn(struct dctx *c, const json_t *node, const char *path, const char *fmt, ...)
+void dec_warn(struct dctx *c, const json_t *node, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	d_report(c, CFG_WARNING, node, path, fmt, ap);
+	dec_report(c, CFG_WARNING, node, path, fmt, ap);
 	va_end(ap);
 }
 
-void d_path(char *out, const char *base, const char *key)
+void dec_path(char *out, const char *base, const char *key)
 {
 	if (base && *base)
 		snprintf(out, DPATH_MAX, "%s.%s", base, key);
@@ -60,12 +60,12 @@ void d_path(char *out, const char *base, const char *key)
 		snprintf(out, DPATH_MAX, "%s", key);
 }
 
-void d_path_index(char *out, const char *base, size_t index)
+void dec_path_index(char *out, const char *base, size_t index)
 {
 	snprintf(out, DPATH_MAX, "%s[%zu]", base ? base : "", index);
 }
 
-bool d_known_keys(struct dctx *c, const json_t *obj, const char *path, const char *const *allowed)
+bool dec_known_keys(struct dctx *c, const json_t *obj, const char *path, const char *const *allowed)
 {
 	bool ok = true;
 	const char *key;
@@ -80,19 +80,19 @@ bool d_known_keys(struct dctx *c, const json_t *obj, const char *path, const cha
 		}
 		if (!known) {
 			char p[DPATH_MAX];
-			d_path(p, path, key);
-			d_error(c, value, p, "unknown field");
+			dec_path(p, path, key);
+			dec_error(c, value, p, "unknown field");
 			ok = false;
 		}
 	}
 	return ok;
 }
 
-bool d_is_object(struct dctx *c, const json_t *node, const char *path)
+bool dec_is_object(struct dctx *c, const json_t *node, const char *path)
 {
 	if (json_is_object(node))
 		return true;
-	d_error(c, node, path, "must be a mapping");
+	dec_error(c, node, path, "must be a mapping");
 	return false;
 }
 
@@ -103,15 +103,15 @@ static json_t *field(const json_t *obj, const char *key)
 	return json_is_null(v) ? NULL : v;
 }
 
-bool d_string(struct dctx *c, const json_t *obj, const char *path, const char *key, char **out)
+bool dec_string(struct dctx *c, const json_t *obj, const char *path, const char *key, char **out)
 {
 	json_t *v = field(obj, key);
 	if (!v)
 		return true;
 	char p[DPATH_MAX];
-	d_path(p, path, key);
+	dec_path(p, path, key);
 	if (!json_is_string(v)) {
-		d_error(c, v, p, "must be a string");
+		dec_error(c, v, p, "must be a string");
 		return false;
 	}
 	free(*out);
@@ -119,36 +119,36 @@ bool d_string(struct dctx *c, const json_t *obj, const char *path, const char *k
 	return true;
 }
 
-bool d_bool(struct dctx *c, const json_t *obj, const char *path, const char *key, bool *out)
+bool dec_bool(struct dctx *c, const json_t *obj, const char *path, const char *key, bool *out)
 {
 	json_t *v = field(obj, key);
 	if (!v)
 		return true;
 	if (!json_is_boolean(v)) {
 		char p[DPATH_MAX];
-		d_path(p, path, key);
-		d_error(c, v, p, "must be a boolean");
+		dec_path(p, path, key);
+		dec_error(c, v, p, "must be a boolean");
 		return false;
 	}
 	*out = json_is_true(v);
 	return true;
 }
 
-bool d_uint(struct dctx *c, const json_t *obj, const char *path, const char *key, uint64_t min,
+bool dec_uint(struct dctx *c, const json_t *obj, const char *path, const char *key, uint64_t min,
 	    uint64_t max, uint64_t *out, bool *present)
 {
 	json_t *v = field(obj, key);
 	if (!v)
 		return true;
 	char p[DPATH_MAX];
-	d_path(p, path, key);
+	dec_path(p, path, key);
 	if (!json_is_integer(v)) {
-		d_error(c, v, p, "must be an integer");
+		dec_error(c, v, p, "must be an integer");
 		return false;
 	}
 	json_int_t n = json_integer_value(v);
 	if (n < 0 || (uint64_t)n < min || (uint64_t)n > max) {
-		d_error(c, v, p, "%lld is out of range %llu..%llu", (long long)n,
+		dec_error(c, v, p, "%lld is out of range %llu..%llu", (long long)n,
 			(unsigned long long)min, (unsigned long long)max);
 		return false;
 	}
@@ -158,21 +158,21 @@ bool d_uint(struct dctx *c, const json_t *obj, const char *path, const char *key
 	return true;
 }
 
-bool d_int(struct dctx *c, const json_t *obj, const char *path, const char *key, int64_t min,
+bool dec_int(struct dctx *c, const json_t *obj, const char *path, const char *key, int64_t min,
 	   int64_t max, int64_t *out)
 {
 	json_t *v = field(obj, key);
 	if (!v)
 		return true;
 	char p[DPATH_MAX];
-	d_path(p, path, key);
+	dec_path(p, path, key);
 	if (!json_is_integer(v)) {
-		d_error(c, v, p, "must be an integer");
+		dec_error(c, v, p, "must be an integer");
 		return false;
 	}
 	json_int_t n = json_integer_value(v);
 	if (n < min || n > max) {
-		d_error(c, v, p, "%lld is out of range %lld..%lld", (long long)n, (long long)min,
+		dec_error(c, v, p, "%lld is out of range %lld..%lld", (long long)n, (long long)min,
 			(long long)max);
 		return false;
 	}
@@ -180,16 +180,16 @@ bool d_int(struct dctx *c, const json_t *obj, const char *path, const char *key,
 	return true;
 }
 
-bool d_strings(struct dctx *c, const json_t *obj, const char *path, const char *key,
+bool dec_strings(struct dctx *c, const json_t *obj, const char *path, const char *key,
 	       struct cfg_strings *out)
 {
 	json_t *v = field(obj, key);
 	if (!v)
 		return true;
 	char p[DPATH_MAX];
-	d_path(p, path, key);
+	dec_path(p, path, key);
 	if (!json_is_array(v)) {
-		d_error(c, v, p, "must be a list");
+		dec_error(c, v, p, "must be a list");
 		return false;
 	}
 	bool ok = true;
@@ -198,8 +198,8 @@ bool d_strings(struct dctx *c, const json_t *obj, const char *path, const char *
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item)) {
 			char pi[DPATH_MAX];
-			d_path_index(pi, p, i);
-			d_error(c, item, pi, "must be a string");
+			dec_path_index(pi, p, i);
+			dec_error(c, item, pi, "must be a string");
 			ok = false;
 			continue;
 		}
@@ -208,35 +208,35 @@ bool d_strings(struct dctx *c, const json_t *obj, const char *path, const char *
 	return ok;
 }
 
-bool d_duration(struct dctx *c, const json_t *obj, const char *path, const char *key, int64_t *ms,
+bool dec_duration(struct dctx *c, const json_t *obj, const char *path, const char *key, int64_t *ms,
 		bool *present)
 {
 	json_t *v = field(obj, key);
 	if (!v)
 		return true;
 	char p[DPATH_MAX];
-	d_path(p, path, key);
+	dec_path(p, path, key);
 	if (!json_is_string(v)) {
-		d_error(c, v, p, "must be a duration string such as \"90s\"");
+		dec_error(c, v, p, "must be a duration string such as \"90s\"");
 		return false;
 	}
-	if (!duration_parse_ms(json_string_value(v), ms)) {
-		d_error(c, v, p, "invalid duration \"%s\"", json_string_value(v));
+	if (!cfg_duration_parse_ms(json_string_value(v), ms)) {
+		dec_error(c, v, p, "invalid duration \"%s\"", json_string_value(v));
 		return false;
 	}
 	*present = true;
 	return true;
 }
 
-bool d_labels(struct dctx *c, const json_t *obj, const char *path, const char *key,
+bool dec_labels(struct dctx *c, const json_t *obj, const char *path, const char *key,
 	      struct cfg_labels *out)
 {
 	json_t *v = field(obj, key);
 	if (!v)
 		return true;
 	char p[DPATH_MAX];
-	d_path(p, path, key);
-	if (!d_is_object(c, v, p))
+	dec_path(p, path, key);
+	if (!dec_is_object(c, v, p))
 		return false;
 	bool ok = true;
 	const char *k;
@@ -244,8 +244,8 @@ bool d_labels(struct dctx *c, const json_t *obj, const char *path, const char *k
 	json_object_foreach(v, k, value) {
 		if (!json_is_string(value)) {
 			char pk[DPATH_MAX];
-			d_path(pk, p, k);
-			d_error(c, value, pk, "must be a string");
+			dec_path(pk, p, k);
+			dec_error(c, value, pk, "must be a string");
 			ok = false;
 			continue;
 		}
@@ -258,64 +258,64 @@ bool d_labels(struct dctx *c, const json_t *obj, const char *path, const char *k
 static bool label_ok(struct dctx *c, const json_t *node, const char *path, const char *key,
 		     const char *value)
 {
-	if (!k8s_label_key_ok(key)) {
-		d_error(c, node, path, "invalid label key \"%s\"", key);
+	if (!cfg_label_key_ok(key)) {
+		dec_error(c, node, path, "invalid label key \"%s\"", key);
 		return false;
 	}
-	if (value && !k8s_label_value_ok(value)) {
-		d_error(c, node, path, "invalid label value \"%s\" for key \"%s\"", value, key);
+	if (value && !cfg_label_value_ok(value)) {
+		dec_error(c, node, path, "invalid label value \"%s\" for key \"%s\"", value, key);
 		return false;
 	}
 	return true;
 }
 
-static bool d_expr(struct dctx *c, const json_t *node, const char *path, struct cfg_sel_expr *e)
+static bool dec_expr(struct dctx *c, const json_t *node, const char *path, struct cfg_sel_expr *e)
 {
 	static const char *const keys[] = { "key", "operator", "values", NULL };
-	if (!d_is_object(c, node, path))
+	if (!dec_is_object(c, node, path))
 		return false;
-	bool ok = d_known_keys(c, node, path, keys);
+	bool ok = dec_known_keys(c, node, path, keys);
 	char *op = NULL;
-	ok &= d_string(c, node, path, "key", &e->key);
-	ok &= d_string(c, node, path, "operator", &op);
-	ok &= d_strings(c, node, path, "values", &e->values);
+	ok &= dec_string(c, node, path, "key", &e->key);
+	ok &= dec_string(c, node, path, "operator", &op);
+	ok &= dec_strings(c, node, path, "values", &e->values);
 	if (!e->key) {
 		char p[DPATH_MAX];
-		d_path(p, path, "key");
-		d_error(c, node, p, "required");
+		dec_path(p, path, "key");
+		dec_error(c, node, p, "required");
 		ok = false;
 		e->key = xstrdup("");
 	}
 	char p[DPATH_MAX];
-	d_path(p, path, "operator");
+	dec_path(p, path, "operator");
 	if (!op) {
-		d_error(c, node, p, "required");
+		dec_error(c, node, p, "required");
 		ok = false;
 	} else if (!selector_op_parse(op, &e->op)) {
-		d_error(c, node, p, "\"%s\" is not a valid label selector operator", op);
+		dec_error(c, node, p, "\"%s\" is not a valid label selector operator", op);
 		ok = false;
 	} else if ((e->op == CFG_SEL_IN || e->op == CFG_SEL_NOT_IN) && e->values.n == 0) {
-		d_path(p, path, "values");
-		d_error(c, node, p, "must be non-empty for operator %s", op);
+		dec_path(p, path, "values");
+		dec_error(c, node, p, "must be non-empty for operator %s", op);
 		ok = false;
 	} else if ((e->op == CFG_SEL_EXISTS || e->op == CFG_SEL_DOES_NOT_EXIST) && e->values.n) {
-		d_path(p, path, "values");
-		d_error(c, node, p, "must be empty for operator %s", op);
+		dec_path(p, path, "values");
+		dec_error(c, node, p, "must be empty for operator %s", op);
 		ok = false;
 	}
 	free(op);
 	if (*e->key) {
-		d_path(p, path, "key");
+		dec_path(p, path, "key");
 		ok = ok && label_ok(c, node, p, e->key, NULL);
 	}
-	d_path(p, path, "values");
+	dec_path(p, path, "values");
 	for (size_t i = 0; ok && i < e->values.n; i++)
 		ok = label_ok(c, node, p, e->key, e->values.v[i]);
 	for (size_t i = 0; i < e->values.n; i++) {
 		for (size_t j = i + 1; j < e->values.n; j++) {
 			if (strcmp(e->values.v[i], e->values.v[j]) == 0) {
-				d_path(p, path, "values");
-				d_error(c, node, p, "duplicate value \"%s\"", e->values.v[i]);
+				dec_path(p, path, "values");
+				dec_error(c, node, p, "duplicate value \"%s\"", e->values.v[i]);
 				ok = false;
 			}
 		}
@@ -323,42 +323,42 @@ static bool d_expr(struct dctx *c, const json_t *node, const char *path, struct 
 	return ok;
 }
 
-bool d_selector(struct dctx *c, const json_t *node, const char *path, enum d_selector_style style,
+bool dec_selector(struct dctx *c, const json_t *node, const char *path, enum d_selector_style style,
 		struct cfg_selector *out)
 {
 	static const char *const crd_keys[] = { "matchLabels", "matchExpressions", NULL };
 	static const char *const legacy_keys[] = { "match-labels", "match-expressions", NULL };
 	const char *const *keys = style == D_SEL_CRD ? crd_keys : legacy_keys;
-	if (!d_is_object(c, node, path))
+	if (!dec_is_object(c, node, path))
 		return false;
-	bool ok = d_known_keys(c, node, path, keys);
-	ok &= d_labels(c, node, path, keys[0], &out->match_labels);
+	bool ok = dec_known_keys(c, node, path, keys);
+	ok &= dec_labels(c, node, path, keys[0], &out->match_labels);
 	for (size_t i = 0; i < out->match_labels.n; i++) {
 		char p[DPATH_MAX];
-		d_path(p, path, keys[0]);
+		dec_path(p, path, keys[0]);
 		ok &= label_ok(c, node, p, out->match_labels.v[i].key, out->match_labels.v[i].value);
 	}
 	json_t *exprs = field(node, keys[1]);
 	if (!exprs)
 		return ok;
 	char p[DPATH_MAX];
-	d_path(p, path, keys[1]);
+	dec_path(p, path, keys[1]);
 	if (!json_is_array(exprs)) {
-		d_error(c, exprs, p, "must be a list");
+		dec_error(c, exprs, p, "must be a list");
 		return false;
 	}
 	size_t i;
 	json_t *item;
 	json_array_foreach(exprs, i, item) {
 		char pi[DPATH_MAX];
-		d_path_index(pi, p, i);
+		dec_path_index(pi, p, i);
 		struct cfg_sel_expr *e = selector_add_expr(out);
-		ok &= d_expr(c, item, pi, e);
+		ok &= dec_expr(c, item, pi, e);
 		for (size_t j = 0; j + 1 < out->nexprs; j++) {
 			struct cfg_selector one = { .exprs = &out->exprs[j], .nexprs = 1 };
 			struct cfg_selector two = { .exprs = e, .nexprs = 1 };
 			if (selector_equal(&one, &two)) {
-				d_error(c, item, pi, "duplicate match expression");
+				dec_error(c, item, pi, "duplicate match expression");
 				ok = false;
 			}
 		}
@@ -366,16 +366,16 @@ bool d_selector(struct dctx *c, const json_t *node, const char *path, enum d_sel
 	return ok;
 }
 
-bool d_selectors(struct dctx *c, const json_t *obj, const char *path, const char *key,
+bool dec_selectors(struct dctx *c, const json_t *obj, const char *path, const char *key,
 		 enum d_selector_style style, struct cfg_selectors *out)
 {
 	json_t *v = field(obj, key);
 	if (!v)
 		return true;
 	char p[DPATH_MAX];
-	d_path(p, path, key);
+	dec_path(p, path, key);
 	if (!json_is_array(v)) {
-		d_error(c, v, p, "must be a list");
+		dec_error(c, v, p, "must be a list");
 		return false;
 	}
 	bool ok = true;
@@ -383,12 +383,12 @@ bool d_selectors(struct dctx *c, const json_t *obj, const char *path, const char
 	json_t *item;
 	json_array_foreach(v, i, item) {
 		char pi[DPATH_MAX];
-		d_path_index(pi, p, i);
+		dec_path_index(pi, p, i);
 		struct cfg_selector *sel = selectors_add(out);
-		ok &= d_selector(c, item, pi, style, sel);
+		ok &= dec_selector(c, item, pi, style, sel);
 		for (size_t j = 0; j + 1 < out->n; j++) {
 			if (selector_equal(&out->v[j], sel)) {
-				d_error(c, item, pi, "duplicate definition of %s", key);
+				dec_error(c, item, pi, "duplicate definition of %s", key);
 				ok = false;
 				break;
 			}
@@ -397,23 +397,23 @@ bool d_selectors(struct dctx *c, const json_t *obj, const char *path, const char
 	return ok;
 }
 
-bool d_ip(struct dctx *c, const json_t *obj, const char *path, const char *key, const char *what,
+bool dec_ip(struct dctx *c, const json_t *obj, const char *path, const char *key, const char *what,
 	  ip_addr *out, bool *present)
 {
 	json_t *v = field(obj, key);
 	if (!v)
 		return true;
 	char p[DPATH_MAX];
-	d_path(p, path, key);
+	dec_path(p, path, key);
 	if (!json_is_string(v)) {
-		d_error(c, v, p, "must be a string");
+		dec_error(c, v, p, "must be a string");
 		return false;
 	}
 	const char *text = json_string_value(v);
 	if (*text == '\0')
 		return true;  /* Go's omitempty: "" is unset */
 	if (!ip_addr_parse(text, out)) {
-		d_error(c, v, p, "invalid %s \"%s\"", what, text);
+		dec_error(c, v, p, "invalid %s \"%s\"", what, text);
 		return false;
 	}
 	*present = true;

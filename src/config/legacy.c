@@ -53,14 +53,14 @@ static json_t *renamed(struct dctx *c, const json_t *obj, const char *path,
 		if (!copy)
 			copy = json_copy((json_t *)obj);
 		char p[DPATH_MAX];
-		d_path(p, path, r->old_key);
+		dec_path(p, path, r->old_key);
 		if (!r->new_key) {
-			d_warn(c, v, p, "removed in MetalLB %s; ignored", r->release);
+			dec_warn(c, v, p, "removed in MetalLB %s; ignored", r->release);
 		} else if (json_object_get(obj, r->new_key)) {
-			d_error(c, v, p, "both %s and its later name %s are set", r->old_key,
+			dec_error(c, v, p, "both %s and its later name %s are set", r->old_key,
 				r->new_key);
 		} else {
-			d_warn(c, v, p, "the name used up to MetalLB %s; read as %s", r->release,
+			dec_warn(c, v, p, "the name used up to MetalLB %s; read as %s", r->release,
 			       r->new_key);
 			json_object_set(copy, r->new_key, v);
 		}
@@ -82,53 +82,53 @@ static void legacy_peer(struct legacy *l, const json_t *node, size_t index)
 {
 	struct dctx *c = l->c;
 	char path[DPATH_MAX];
-	d_path_index(path, "peers", index);
-	if (!d_is_object(c, node, path))
+	dec_path_index(path, "peers", index);
+	if (!dec_is_object(c, node, path))
 		return;
 	char name[32];
 	snprintf(name, sizeof(name), "peer%zu", index + 1);
 	struct cfg_peer *p = model_add_peer(l->m);
-	legacy_meta(l, &p->meta, name, d_line(c, node));
+	legacy_meta(l, &p->meta, name, dec_line(c, node));
 	p->port = 179;
-	d_known_keys(c, node, path, peer_keys);
+	dec_known_keys(c, node, path, peer_keys);
 	uint64_t v = 0;
-	if (d_uint(c, node, path, "my-asn", 0, UINT32_MAX, &v, NULL))
+	if (dec_uint(c, node, path, "my-asn", 0, UINT32_MAX, &v, NULL))
 		p->my_asn = (uint32_t)v;
 	v = 0;
-	if (d_uint(c, node, path, "peer-asn", 0, UINT32_MAX, &v, NULL))
+	if (dec_uint(c, node, path, "peer-asn", 0, UINT32_MAX, &v, NULL))
 		p->peer_asn = (uint32_t)v;
-	d_ip(c, node, path, "peer-address", "peer address", &p->addr, &p->has_addr);
+	dec_ip(c, node, path, "peer-address", "peer address", &p->addr, &p->has_addr);
 	bool has_port = false;
 	v = 0;
-	if (d_uint(c, node, path, "peer-port", 1, UINT16_MAX, &v, &has_port) && has_port) {
+	if (dec_uint(c, node, path, "peer-port", 1, UINT16_MAX, &v, &has_port) && has_port) {
 		p->port = (uint16_t)v;
 		if (v > 16384) {
 			char pp[DPATH_MAX];
-			d_path(pp, path, "peer-port");
-			d_warn(c, node, pp, "above 16384: the BGPPeer CRD schema would refuse the "
+			dec_path(pp, path, "peer-port");
+			dec_warn(c, node, pp, "above 16384: the BGPPeer CRD schema would refuse the "
 			       "converted peer");
 		}
 	}
-	d_ip(c, node, path, "source-address", "source address", &p->src, &p->has_src);
+	dec_ip(c, node, path, "source-address", "source address", &p->src, &p->has_src);
 	/* v0.12 parseHoldTime: 90s when unset; keepalive defaults to a third of it. */
 	int64_t hold = 90000, ka = 0;
 	bool hold_set = false, ka_set = false;
-	d_duration(c, node, path, "hold-time", &hold, &hold_set);
-	d_duration(c, node, path, "keepalive-time", &ka, &ka_set);
+	dec_duration(c, node, path, "hold-time", &hold, &hold_set);
+	dec_duration(c, node, path, "keepalive-time", &ka, &ka_set);
 	crd_peer_timers(c, node, path, p, true, hold, ka_set, ka, "hold-time", "keepalive-time");
-	d_ip(c, node, path, "router-id", "router ID", &p->router_id, &p->has_router_id);
-	d_selectors(c, node, path, "node-selectors", D_SEL_LEGACY, &p->node_selectors);
-	d_string(c, node, path, "password", &p->password);
+	dec_ip(c, node, path, "router-id", "router ID", &p->router_id, &p->has_router_id);
+	dec_selectors(c, node, path, "node-selectors", D_SEL_LEGACY, &p->node_selectors);
+	dec_string(c, node, path, "password", &p->password);
 	if (p->password && !*p->password) {
 		free(p->password);
 		p->password = NULL;
 	}
-	d_string(c, node, path, "bfd-profile", &p->bfd_profile);
+	dec_string(c, node, path, "bfd-profile", &p->bfd_profile);
 	if (p->bfd_profile && !*p->bfd_profile) {
 		free(p->bfd_profile);
 		p->bfd_profile = NULL;
 	}
-	d_bool(c, node, path, "ebgp-multihop", &p->ebgp_multihop);
+	dec_bool(c, node, path, "ebgp-multihop", &p->ebgp_multihop);
 	crd_peer_check(c, node, path, p, true);
 }
 
@@ -140,41 +140,41 @@ static void legacy_adv(struct legacy *l, const json_t *node, const char *path, c
 {
 	struct dctx *c = l->c;
 	struct cfg_bgp_adv *a = model_add_bgp_adv(l->m);
-	legacy_meta(l, &a->meta, name, d_line(c, node));
+	legacy_meta(l, &a->meta, name, dec_line(c, node));
 	a->aggregation_length = 32;
 	a->aggregation_length_v6 = 128;
 	strings_push(&a->pools, pool);
 	if (!node)
 		return;
-	d_known_keys(c, node, path, adv_keys);
+	dec_known_keys(c, node, path, adv_keys);
 	int64_t len = 32;
 	char p[DPATH_MAX];
-	if (d_int(c, node, path, "aggregation-length", INT32_MIN, INT32_MAX, &len)) {
-		d_path(p, path, "aggregation-length");
+	if (dec_int(c, node, path, "aggregation-length", INT32_MIN, INT32_MAX, &len)) {
+		dec_path(p, path, "aggregation-length");
 		if (len < 1 || len > 32)
-			d_error(c, json_object_get(node, "aggregation-length"), p,
+			dec_error(c, json_object_get(node, "aggregation-length"), p,
 				"invalid aggregation length %lld for IPv4", (long long)len);
 		else
 			a->aggregation_length = (uint8_t)len;
 	}
 	len = 128;
-	if (d_int(c, node, path, "aggregation-length-v6", INT32_MIN, INT32_MAX, &len)) {
-		d_path(p, path, "aggregation-length-v6");
+	if (dec_int(c, node, path, "aggregation-length-v6", INT32_MIN, INT32_MAX, &len)) {
+		dec_path(p, path, "aggregation-length-v6");
 		if (len < 0 || len > 128)
-			d_error(c, json_object_get(node, "aggregation-length-v6"), p,
+			dec_error(c, json_object_get(node, "aggregation-length-v6"), p,
 				"invalid aggregation length %lld for IPv6", (long long)len);
 		else
 			a->aggregation_length_v6 = (uint8_t)len;
 	}
 	uint64_t pref = 0;
-	if (d_uint(c, node, path, "localpref", 0, UINT32_MAX, &pref, NULL))
+	if (dec_uint(c, node, path, "localpref", 0, UINT32_MAX, &pref, NULL))
 		a->local_pref = (uint32_t)pref;
-	d_strings(c, node, path, "communities", &a->communities);
-	d_path(p, path, "communities");
+	dec_strings(c, node, path, "communities", &a->communities);
+	dec_path(p, path, "communities");
 	for (size_t i = 0; i < a->communities.n; i++) {
 		for (size_t j = i + 1; j < a->communities.n; j++) {
 			if (strcmp(a->communities.v[i], a->communities.v[j]) == 0)
-				d_error(c, node, p, "duplicate community \"%s\"", a->communities.v[i]);
+				dec_error(c, node, p, "duplicate community \"%s\"", a->communities.v[i]);
 		}
 	}
 }
@@ -189,26 +189,26 @@ static void legacy_pool_advs(struct legacy *l, const json_t *node, const char *p
 {
 	struct dctx *c = l->c;
 	char p[DPATH_MAX];
-	d_path(p, path, "bgp-advertisements");
+	dec_path(p, path, "bgp-advertisements");
 	const json_t *advs = json_object_get(node, "bgp-advertisements");
 	if (!advs || json_is_null(advs) || (json_is_array(advs) && json_array_size(advs) == 0)) {
 		legacy_adv(l, NULL, p, pool, pool);
 		return;
 	}
 	if (!json_is_array(advs)) {
-		d_error(c, advs, p, "must be a list");
+		dec_error(c, advs, p, "must be a list");
 		return;
 	}
 	size_t n = json_array_size(advs);
 	for (size_t i = 0; i < n; i++) {
 		const json_t *adv = json_array_get(advs, i);
 		char pi[DPATH_MAX];
-		d_path_index(pi, p, i);
-		if (!d_is_object(c, adv, pi))
+		dec_path_index(pi, p, i);
+		if (!dec_is_object(c, adv, pi))
 			continue;
 		for (size_t j = 0; j < i; j++) {
 			if (same_json(adv, json_array_get(advs, j)))
-				d_error(c, adv, pi, "duplicate definition of bgp-advertisements (same as "
+				dec_error(c, adv, pi, "duplicate definition of bgp-advertisements (same as "
 					"entry %zu)", j);
 		}
 		char name[DPATH_MAX];
@@ -236,8 +236,8 @@ static void legacy_pool_renamed(struct legacy *l, const json_t *node, const char
 static void legacy_pool(struct legacy *l, const json_t *node, size_t index)
 {
 	char path[DPATH_MAX];
-	d_path_index(path, "address-pools", index);
-	if (!d_is_object(l->c, node, path))
+	dec_path_index(path, "address-pools", index);
+	if (!dec_is_object(l->c, node, path))
 		return;
 	json_t *current = renamed(l->c, node, path, pool_renamed);
 	legacy_pool_renamed(l, current, path, index);
@@ -248,57 +248,57 @@ static void legacy_pool_renamed(struct legacy *l, const json_t *node, const char
 				size_t index)
 {
 	struct dctx *c = l->c;
-	d_known_keys(c, node, path, pool_keys);
+	dec_known_keys(c, node, path, pool_keys);
 	char *name = NULL, *proto = NULL;
-	d_string(c, node, path, "name", &name);
+	dec_string(c, node, path, "name", &name);
 	char p[DPATH_MAX];
 	if (!name || !*name) {
-		d_path(p, path, "name");
-		d_error(c, node, p, "missing pool name");
+		dec_path(p, path, "name");
+		dec_error(c, node, p, "missing pool name");
 		free(name);
 		name = xasprintf("(pool %zu)", index);
 	}
-	if (!k8s_object_name_ok(name)) {
-		d_path(p, path, "name");
-		d_warn(c, node, p, "\"%s\" is not a valid Kubernetes object name: the API server "
+	if (!cfg_object_name_ok(name)) {
+		dec_path(p, path, "name");
+		dec_warn(c, node, p, "\"%s\" is not a valid Kubernetes object name: the API server "
 		       "would refuse the converted IPAddressPool", name);
 	}
 	struct cfg_pool *pool = model_add_pool(l->m);
-	legacy_meta(l, &pool->meta, name, d_line(c, node));
+	legacy_meta(l, &pool->meta, name, dec_line(c, node));
 	pool->auto_assign = true;
-	d_bool(c, node, path, "auto-assign", &pool->auto_assign);
-	d_bool(c, node, path, "avoid-buggy-ips", &pool->avoid_buggy_ips);
-	d_string(c, node, path, "protocol", &proto);
-	d_path(p, path, "protocol");
+	dec_bool(c, node, path, "auto-assign", &pool->auto_assign);
+	dec_bool(c, node, path, "avoid-buggy-ips", &pool->avoid_buggy_ips);
+	dec_string(c, node, path, "protocol", &proto);
+	dec_path(p, path, "protocol");
 	if (!proto)
-		d_error(c, node, p, "missing protocol");
+		dec_error(c, node, p, "missing protocol");
 	else if (strcmp(proto, "bgp") == 0)
 		pool->legacy_protocol = CFG_PROTO_BGP;
 	else if (strcmp(proto, "layer2") == 0)
 		pool->legacy_protocol = CFG_PROTO_LAYER2;
 	else if (strcmp(proto, "arp") == 0 || strcmp(proto, "ndp") == 0) {
 		/* v0.3 (arp) and v0.4 (ndp) protocols; v0.5 read them as layer2. */
-		d_warn(c, json_object_get(node, "protocol"), p,
+		dec_warn(c, json_object_get(node, "protocol"), p,
 		       "\"%s\" is the name used up to MetalLB v0.5; read as layer2", proto);
 		pool->legacy_protocol = CFG_PROTO_LAYER2;
 	}
 	else
-		d_error(c, json_object_get(node, "protocol"), p, "unknown protocol \"%s\"", proto);
+		dec_error(c, json_object_get(node, "protocol"), p, "unknown protocol \"%s\"", proto);
 
 	const json_t *addrs = json_object_get(node, "addresses");
-	d_path(p, path, "addresses");
+	dec_path(p, path, "addresses");
 	if (addrs && !json_is_null(addrs) && !json_is_array(addrs)) {
-		d_error(c, addrs, p, "must be a list");
+		dec_error(c, addrs, p, "must be a list");
 	} else if (json_array_size(addrs) == 0) {
-		d_error(c, node, p, "pool has no prefixes defined");
+		dec_error(c, node, p, "pool has no prefixes defined");
 	} else {
 		size_t i;
 		json_t *item;
 		json_array_foreach(addrs, i, item) {
 			char pi[DPATH_MAX];
-			d_path_index(pi, p, i);
+			dec_path_index(pi, p, i);
 			if (!json_is_string(item)) {
-				d_error(c, item, pi, "must be a string");
+				dec_error(c, item, pi, "must be a string");
 				continue;
 			}
 			struct cfg_pool_addr a;
@@ -312,11 +312,11 @@ static void legacy_pool_renamed(struct legacy *l, const json_t *node, const char
 	const json_t *advs = json_object_get(node, "bgp-advertisements");
 	if (pool->legacy_protocol == CFG_PROTO_LAYER2) {
 		if (advs && !json_is_null(advs)) {
-			d_path(p, path, "bgp-advertisements");
-			d_error(c, advs, p, "bgp advertisements are only valid for bgp pools");
+			dec_path(p, path, "bgp-advertisements");
+			dec_error(c, advs, p, "bgp advertisements are only valid for bgp pools");
 		}
 		struct cfg_l2_adv *a = model_add_l2_adv(l->m);
-		legacy_meta(l, &a->meta, name, d_line(c, node));
+		legacy_meta(l, &a->meta, name, dec_line(c, node));
 		strings_push(&a->pools, name);
 	} else if (pool->legacy_protocol == CFG_PROTO_BGP) {
 		legacy_pool_advs(l, node, path, name);
@@ -333,62 +333,62 @@ static void legacy_bfd(struct legacy *l, const json_t *node, size_t index)
 {
 	struct dctx *c = l->c;
 	char path[DPATH_MAX];
-	d_path_index(path, "bfd-profiles", index);
-	if (!d_is_object(c, node, path))
+	dec_path_index(path, "bfd-profiles", index);
+	if (!dec_is_object(c, node, path))
 		return;
-	d_known_keys(c, node, path, bfd_keys);
+	dec_known_keys(c, node, path, bfd_keys);
 	char *name = NULL;
-	d_string(c, node, path, "name", &name);
+	dec_string(c, node, path, "name", &name);
 	if (!name || !*name) {
 		char p[DPATH_MAX];
-		d_path(p, path, "name");
-		d_error(c, node, p, "missing bfd profile name");
+		dec_path(p, path, "name");
+		dec_error(c, node, p, "missing bfd profile name");
 		free(name);
 		name = xasprintf("(bfd profile %zu)", index);
 	}
-	if (!k8s_object_name_ok(name)) {
+	if (!cfg_object_name_ok(name)) {
 		char p[DPATH_MAX];
-		d_path(p, path, "name");
-		d_warn(c, node, p, "\"%s\" is not a valid Kubernetes object name: the API server "
+		dec_path(p, path, "name");
+		dec_warn(c, node, p, "\"%s\" is not a valid Kubernetes object name: the API server "
 		       "would refuse the converted BFDProfile", name);
 	}
 	struct cfg_bfd *b = model_add_bfd(l->m);
-	legacy_meta(l, &b->meta, name, d_line(c, node));
+	legacy_meta(l, &b->meta, name, dec_line(c, node));
 	free(name);
 	uint64_t v = 0;
-	if (d_uint(c, node, path, "receive-interval", 10, 60000, &v, &b->has_receive_interval))
+	if (dec_uint(c, node, path, "receive-interval", 10, 60000, &v, &b->has_receive_interval))
 		b->receive_interval = (uint32_t)v;
-	if (d_uint(c, node, path, "transmit-interval", 10, 60000, &v, &b->has_transmit_interval))
+	if (dec_uint(c, node, path, "transmit-interval", 10, 60000, &v, &b->has_transmit_interval))
 		b->transmit_interval = (uint32_t)v;
-	if (d_uint(c, node, path, "detect-multiplier", 2, 255, &v, &b->has_detect_multiplier))
+	if (dec_uint(c, node, path, "detect-multiplier", 2, 255, &v, &b->has_detect_multiplier))
 		b->detect_multiplier = (uint32_t)v;
-	if (d_uint(c, node, path, "echo-interval", 10, 60000, &v, &b->has_echo_interval))
+	if (dec_uint(c, node, path, "echo-interval", 10, 60000, &v, &b->has_echo_interval))
 		b->echo_interval = (uint32_t)v;
-	if (d_uint(c, node, path, "minimum-ttl", 1, 254, &v, &b->has_minimum_ttl))
+	if (dec_uint(c, node, path, "minimum-ttl", 1, 254, &v, &b->has_minimum_ttl))
 		b->minimum_ttl = (uint32_t)v;
-	d_bool(c, node, path, "echo-mode", &b->echo_mode);
-	d_bool(c, node, path, "passive-mode", &b->passive_mode);
+	dec_bool(c, node, path, "echo-mode", &b->echo_mode);
+	dec_bool(c, node, path, "passive-mode", &b->passive_mode);
 }
 
 static void legacy_communities(struct legacy *l, const json_t *map)
 {
 	struct dctx *c = l->c;
-	if (!d_is_object(c, map, "bgp-communities") || json_object_size(map) == 0)
+	if (!dec_is_object(c, map, "bgp-communities") || json_object_size(map) == 0)
 		return;
 	struct cfg_community_set *set = model_add_community_set(l->m);
-	legacy_meta(l, &set->meta, "communities", d_line(c, map));
+	legacy_meta(l, &set->meta, "communities", dec_line(c, map));
 	const char *key;
 	json_t *value;
 	json_object_foreach((json_t *)map, key, value) {
 		char p[DPATH_MAX];
-		d_path(p, "bgp-communities", key);
+		dec_path(p, "bgp-communities", key);
 		struct cfg_community comm;
 		if (!json_is_string(value)) {
-			d_error(c, value, p, "must be a string");
+			dec_error(c, value, p, "must be a string");
 			continue;
 		}
-		if (community_parse(json_string_value(value), &comm) != COMMUNITY_OK) {
-			d_error(c, value, p, "invalid community value \"%s\"", json_string_value(value));
+		if (cfg_community_parse(json_string_value(value), &comm) != COMMUNITY_OK) {
+			dec_error(c, value, p, "invalid community value \"%s\"", json_string_value(value));
 			continue;
 		}
 		set->aliases = cfg_grow(set->aliases, set->naliases, sizeof(*set->aliases));
@@ -407,7 +407,7 @@ static void legacy_list(struct legacy *l, const json_t *doc, const char *key, le
 	if (!list || json_is_null(list))
 		return;
 	if (!json_is_array(list)) {
-		d_error(l->c, list, key, "must be a list");
+		dec_error(l->c, list, key, "must be a list");
 		return;
 	}
 	size_t i;
@@ -424,8 +424,8 @@ static void legacy_duplicate_peers(struct legacy *l, const json_t *doc)
 		for (size_t j = 0; j < i; j++) {
 			if (same_json(json_array_get(list, i), json_array_get(list, j))) {
 				char p[DPATH_MAX];
-				d_path_index(p, "peers", i);
-				d_error(l->c, json_array_get(list, i), p,
+				dec_path_index(p, "peers", i);
+				dec_error(l->c, json_array_get(list, i), p,
 					"duplicate peer (same as peers[%zu])", j);
 			}
 		}
@@ -445,11 +445,11 @@ void legacy_decode(const struct dctx *base, struct cfg_model *m, const json_t *d
 	snprintf(c.object, sizeof(c.object), "ConfigMap/config");
 	struct legacy l = { .c = &c, .m = m,
 			    .namespace = namespace ? namespace : LEGACY_DEFAULT_NAMESPACE };
-	if (!d_is_object(&c, doc, ""))
+	if (!dec_is_object(&c, doc, ""))
 		return;
 	json_t *current = renamed(&c, doc, "", top_renamed);
 	doc = current;
-	d_known_keys(&c, doc, "", keys);
+	dec_known_keys(&c, doc, "", keys);
 	legacy_list(&l, doc, "peers", legacy_peer);
 	legacy_duplicate_peers(&l, doc);
 	legacy_list(&l, doc, "address-pools", legacy_pool);

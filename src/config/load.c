@@ -18,7 +18,7 @@ static void decode_input(struct cfg_model *m, const struct cfg_input *in, struct
 	struct yj_docs docs = { 0 };
 	char *err = NULL;
 	unsigned err_line = 0;
-	if (!yaml_to_json(in->data, in->len, 0, lines, &docs, &err, &err_line)) {
+	if (!yj_parse(in->data, in->len, 0, lines, &docs, &err, &err_line)) {
 		cfg_diags_add(diags, CFG_ERROR, in->name, err_line, "(file)", NULL,
 			      "invalid YAML or JSON: %s", err);
 		free(err);

@@ -132,7 +132,7 @@ static bool bgp_adv_eq(const struct cfg_bgp_adv *a, const struct cfg_bgp_adv *b)
 	if (!meta_eq(&a->meta, &b->meta) || a->ncommunity_values != b->ncommunity_values)
 		return false;
 	for (size_t i = 0; i < a->ncommunity_values; i++) {
-		if (community_cmp(&a->community_values[i], &b->community_values[i]) != 0)
+		if (cfg_community_cmp(&a->community_values[i], &b->community_values[i]) != 0)
 			return false;
 	}
 	return a->aggregation_length == b->aggregation_length &&
@@ -165,7 +165,7 @@ static bool community_set_eq(const struct cfg_community_set *a, const struct cfg
 		return false;
 	for (size_t i = 0; i < a->naliases; i++) {
 		if (!str_eq(a->aliases[i].name, b->aliases[i].name) ||
-		    community_cmp(&a->aliases[i].community, &b->aliases[i].community) != 0)
+		    cfg_community_cmp(&a->aliases[i].community, &b->aliases[i].community) != 0)
 			return false;
 	}
 	return true;

@@ -48,12 +48,12 @@ static bool subdomain_ok(const char *s, size_t n)
 	return label > 0 && s[n - 1] != '-';
 }
 
-bool k8s_object_name_ok(const char *name)
+bool cfg_object_name_ok(const char *name)
 {
 	return subdomain_ok(name, strlen(name));
 }
 
-bool k8s_label_key_ok(const char *key)
+bool cfg_label_key_ok(const char *key)
 {
 	const char *slash = strchr(key, '/');
 	if (!slash)
@@ -63,7 +63,7 @@ bool k8s_label_key_ok(const char *key)
 	return subdomain_ok(key, (size_t)(slash - key)) && name_part_ok(slash + 1, strlen(slash + 1));
 }
 
-bool k8s_label_value_ok(const char *value)
+bool cfg_label_value_ok(const char *value)
 {
 	size_t n = strlen(value);
 	return n == 0 || name_part_ok(value, n);

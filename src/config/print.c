@@ -81,7 +81,7 @@ static void set_addr(json_t *obj, const char *key, bool has, const ip_addr *addr
 static void set_duration(json_t *obj, const char *key, int64_t ms)
 {
 	char text[32];
-	duration_format_ms(ms, text, sizeof(text));
+	cfg_duration_format_ms(ms, text, sizeof(text));
 	set_str(obj, key, text);
 }
 
@@ -274,7 +274,7 @@ static json_t *secret_json(const struct cfg_secret *s)
 	set_str(obj, "type", s->type);
 	if (s->has_password) {
 		json_t *data = json_object();
-		char *b64 = base64_encode(s->password, strlen(s->password));
+		char *b64 = cfg_base64_encode(s->password, strlen(s->password));
 		set_str(data, "password", b64);
 		free(b64);
 		json_object_set_new(obj, "data", data);

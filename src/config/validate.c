@@ -193,7 +193,7 @@ static void unique_aliases(struct vctx *v)
 
 static int community_qsort_cmp(const void *a, const void *b)
 {
-	return community_cmp(a, b);
+	return cfg_community_cmp(a, b);
 }
 
 static void resolve_communities(struct vctx *v, struct cfg_bgp_adv *a)
@@ -210,7 +210,7 @@ static void resolve_communities(struct vctx *v, struct cfg_bgp_adv *a)
 		if (alias) {
 			value = alias->community;
 		} else {
-			enum community_error e = community_parse(ref, &value);
+			enum community_error e = cfg_community_parse(ref, &value);
 			if (e == COMMUNITY_BAD_VALUE) {
 				verr(v, "BGPAdvertisement", &a->meta, field,
 				     "invalid community value \"%s\": each part of A:B must be in "
@@ -226,7 +226,7 @@ static void resolve_communities(struct vctx *v, struct cfg_bgp_adv *a)
 		}
 		bool dup = false;
 		for (size_t j = 0; j < a->ncommunity_values; j++)
-			dup |= community_cmp(&a->community_values[j], &value) == 0;
+			dup |= cfg_community_cmp(&a->community_values[j], &value) == 0;
 		if (dup)
 			continue;
 		a->community_values = cfg_grow(a->community_values, a->ncommunity_values,

@@ -18,7 +18,7 @@ static const struct {
 	{ "h", 3600000000000ULL },
 };
 
-bool duration_parse_ms(const char *text, int64_t *ms)
+bool cfg_duration_parse_ms(const char *text, int64_t *ms)
 {
 	const char *p = text;
 	if (*p == '+')
@@ -71,7 +71,7 @@ bool duration_parse_ms(const char *text, int64_t *ms)
 	return true;
 }
 
-void duration_format_ms(int64_t ms, char *buf, size_t size)
+void cfg_duration_format_ms(int64_t ms, char *buf, size_t size)
 {
 	if (ms % 1000 == 0)
 		snprintf(buf, size, "%" PRId64 "s", ms / 1000);
@@ -96,7 +96,7 @@ static bool parse_part(const char *s, size_t n, uint64_t max, uint32_t *out)
 	return true;
 }
 
-enum community_error community_parse(const char *text, struct cfg_community *out)
+enum community_error cfg_community_parse(const char *text, struct cfg_community *out)
 {
 	struct cfg_community c = { 0 };
 	const char *p = text;
@@ -137,7 +137,7 @@ enum community_error community_parse(const char *text, struct cfg_community *out
 	return COMMUNITY_OK;
 }
 
-void community_format(const struct cfg_community *c, char *buf, size_t size)
+void cfg_community_format(const struct cfg_community *c, char *buf, size_t size)
 {
 	if (c->large)
 		snprintf(buf, size, "large:%" PRIu32 ":%" PRIu32 ":%" PRIu32, c->a, c->b, c->c);
@@ -145,7 +145,7 @@ void community_format(const struct cfg_community *c, char *buf, size_t size)
 		snprintf(buf, size, "%" PRIu32 ":%" PRIu32, c->a, c->b);
 }
 
-int community_cmp(const struct cfg_community *a, const struct cfg_community *b)
+int cfg_community_cmp(const struct cfg_community *a, const struct cfg_community *b)
 {
 	if (a->large != b->large)
 		return a->large ? 1 : -1;
@@ -166,7 +166,7 @@ static int b64_value(char c)
 	return at ? (int)(at - b64) : -1;
 }
 
-char *base64_decode_text(const char *text)
+char *cfg_base64_decode(const char *text)
 {
 	size_t len = strlen(text);
 	if (len % 4 != 0)
@@ -203,7 +203,7 @@ char *base64_decode_text(const char *text)
 	return out;
 }
 
-char *base64_encode(const char *data, size_t len)
+char *cfg_base64_encode(const char *data, size_t len)
 {
 	char *out = xmalloc((len + 2) / 3 * 4 + 1);
 	size_t o = 0;

@@ -507,7 +507,7 @@ static bool looks_like_json(const char *data, size_t len)
 	return false;
 }
 
-bool yaml_to_json(const char *data, size_t len, unsigned line_offset, struct yj_lines *lines,
+bool yj_parse(const char *data, size_t len, unsigned line_offset, struct yj_lines *lines,
 		  struct yj_docs *docs, char **err, unsigned *err_line)
 {
 	*err = NULL;

@@ -39,7 +39,7 @@ void yj_docs_free(struct yj_docs *docs);
  * line_offset. On error returns false, sets *err (caller frees) and *err_line, and leaves docs
  * empty.
  */
-bool yaml_to_json(const char *data, size_t len, unsigned line_offset, struct yj_lines *lines,
+bool yj_parse(const char *data, size_t len, unsigned line_offset, struct yj_lines *lines,
 		  struct yj_docs *docs, char **err, unsigned *err_line);
 
 /* Whether text written as a plain (unquoted) scalar reads back as the same string, not as a

@@ -18,7 +18,7 @@ static bool names_ok(const void *base, size_t n, size_t stride)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct cfg_meta *meta = (const void *)((const char *)base + i * stride);
-		if (!k8s_object_name_ok(meta->name))
+		if (!cfg_object_name_ok(meta->name))
 			return false;
 	}
 	return true;

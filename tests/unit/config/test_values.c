@@ -23,79 +23,79 @@ static void test_durations(void **state)
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		int64_t ms = -1;
-		assert_true(duration_parse_ms(ok[i].text, &ms));
+		assert_true(cfg_duration_parse_ms(ok[i].text, &ms));
 		assert_int_equal(ms, ok[i].ms);
 	}
 	static const char *const bad[] = { "", "90", "-1s", "1x", "s", "1.2.3s", "90 s",
 					   "9999999999999h" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int64_t ms = 0;
-		assert_false(duration_parse_ms(bad[i], &ms));
+		assert_false(cfg_duration_parse_ms(bad[i], &ms));
 	}
 	char buf[32];
-	duration_format_ms(90000, buf, sizeof(buf));
+	cfg_duration_format_ms(90000, buf, sizeof(buf));
 	assert_string_equal(buf, "90s");
-	duration_format_ms(1500, buf, sizeof(buf));
+	cfg_duration_format_ms(1500, buf, sizeof(buf));
 	assert_string_equal(buf, "1500ms");
 }
 
 static void test_communities(void **state)
 {
 	struct cfg_community c;
-	assert_int_equal(community_parse("65535:65282", &c), COMMUNITY_OK);
+	assert_int_equal(cfg_community_parse("65535:65282", &c), COMMUNITY_OK);
 	assert_false(c.large);
 	assert_int_equal(c.a, 65535);
 	assert_int_equal(c.b, 65282);
-	assert_int_equal(community_parse("large:4294967295:0:1", &c), COMMUNITY_OK);
+	assert_int_equal(cfg_community_parse("large:4294967295:0:1", &c), COMMUNITY_OK);
 	assert_true(c.large);
 	assert_int_equal(c.a, 4294967295u);
-	assert_int_equal(community_parse("65536:1", &c), COMMUNITY_BAD_VALUE);
-	assert_int_equal(community_parse("1:-1", &c), COMMUNITY_BAD_VALUE);
-	assert_int_equal(community_parse("1:", &c), COMMUNITY_BAD_VALUE);
-	assert_int_equal(community_parse("no-advertise", &c), COMMUNITY_BAD_FORMAT);
-	assert_int_equal(community_parse("1:2:3", &c), COMMUNITY_BAD_FORMAT);
-	assert_int_equal(community_parse("large:1:2", &c), COMMUNITY_BAD_FORMAT);
+	assert_int_equal(cfg_community_parse("65536:1", &c), COMMUNITY_BAD_VALUE);
+	assert_int_equal(cfg_community_parse("1:-1", &c), COMMUNITY_BAD_VALUE);
+	assert_int_equal(cfg_community_parse("1:", &c), COMMUNITY_BAD_VALUE);
+	assert_int_equal(cfg_community_parse("no-advertise", &c), COMMUNITY_BAD_FORMAT);
+	assert_int_equal(cfg_community_parse("1:2:3", &c), COMMUNITY_BAD_FORMAT);
+	assert_int_equal(cfg_community_parse("large:1:2", &c), COMMUNITY_BAD_FORMAT);
 	char buf[40];
 	struct cfg_community large = { .large = true, .a = 1, .b = 2, .c = 3 };
-	community_format(&large, buf, sizeof(buf));
+	cfg_community_format(&large, buf, sizeof(buf));
 	assert_string_equal(buf, "large:1:2:3");
 }
 
 static void test_base64(void **state)
 {
-	char *s = base64_decode_text("dmVyeXNlY3JldA==");
+	char *s = cfg_base64_decode("dmVyeXNlY3JldA==");
 	assert_string_equal(s, "verysecret");
 	free(s);
-	assert_null(base64_decode_text("dmVy$XNl"));
-	assert_null(base64_decode_text("abc"));
-	assert_null(base64_decode_text("AA=="));      /* decodes to a NUL byte */
-	char *e = base64_encode("ab", 2);
+	assert_null(cfg_base64_decode("dmVy$XNl"));
+	assert_null(cfg_base64_decode("abc"));
+	assert_null(cfg_base64_decode("AA=="));      /* decodes to a NUL byte */
+	char *e = cfg_base64_encode("ab", 2);
 	assert_string_equal(e, "YWI=");
 	free(e);
 }
 
 static void test_kubernetes_names(void **state)
 {
-	assert_true(k8s_object_name_ok("my-ip-space"));
-	assert_true(k8s_object_name_ok("a.b-c.d"));
-	assert_false(k8s_object_name_ok("My_Pool"));
-	assert_false(k8s_object_name_ok("-a"));
-	assert_false(k8s_object_name_ok("a."));
-	assert_false(k8s_object_name_ok(""));
-	assert_true(k8s_label_key_ok("kubernetes.io/hostname"));
-	assert_true(k8s_label_key_ok("Rack_1.a"));
-	assert_false(k8s_label_key_ok("a/b/c"));
-	assert_false(k8s_label_key_ok("Example.com/x"));
-	assert_false(k8s_label_key_ok("bad key"));
-	assert_false(k8s_label_key_ok("/x"));
+	assert_true(cfg_object_name_ok("my-ip-space"));
+	assert_true(cfg_object_name_ok("a.b-c.d"));
+	assert_false(cfg_object_name_ok("My_Pool"));
+	assert_false(cfg_object_name_ok("-a"));
+	assert_false(cfg_object_name_ok("a."));
+	assert_false(cfg_object_name_ok(""));
+	assert_true(cfg_label_key_ok("kubernetes.io/hostname"));
+	assert_true(cfg_label_key_ok("Rack_1.a"));
+	assert_false(cfg_label_key_ok("a/b/c"));
+	assert_false(cfg_label_key_ok("Example.com/x"));
+	assert_false(cfg_label_key_ok("bad key"));
+	assert_false(cfg_label_key_ok("/x"));
 	char long_name[70];
 	memset(long_name, 'a', 64);
 	long_name[64] = '\0';
-	assert_false(k8s_label_key_ok(long_name));
-	assert_true(k8s_label_value_ok(""));
-	assert_true(k8s_label_value_ok("NodeA"));
-	assert_false(k8s_label_value_ok("-node"));
-	assert_false(k8s_label_value_ok(long_name));
+	assert_false(cfg_label_key_ok(long_name));
+	assert_true(cfg_label_value_ok(""));
+	assert_true(cfg_label_value_ok("NodeA"));
+	assert_false(cfg_label_value_ok("-node"));
+	assert_false(cfg_label_value_ok(long_name));
 }
 
 static json_t *one_doc(const char *text)
@@ -103,7 +103,7 @@ static json_t *one_doc(const char *text)
 	struct yj_docs docs = { 0 };
 	char *err = NULL;
 	unsigned line = 0;
-	assert_true(yaml_to_json(text, strlen(text), 0, NULL, &docs, &err, &line));
+	assert_true(yj_parse(text, strlen(text), 0, NULL, &docs, &err, &line));
 	assert_int_equal(docs.n, 1);
 	json_t *root = json_incref(docs.v[0]);
 	yj_docs_free(&docs);
@@ -141,7 +141,7 @@ static void test_documents_and_lines(void **state)
 	struct yj_docs docs = { 0 };
 	char *err = NULL;
 	unsigned line = 0;
-	assert_true(yaml_to_json(text, strlen(text), 0, lines, &docs, &err, &line));
+	assert_true(yj_parse(text, strlen(text), 0, lines, &docs, &err, &line));
 	assert_int_equal(docs.n, 3);
 	assert_true(json_is_null(docs.v[1]));
 	json_t *c = json_object_get(json_object_get(docs.v[2], "b"), "c");
@@ -157,7 +157,7 @@ static void expect_error(const char *text, const char *want)
 	struct yj_docs docs = { 0 };
 	char *err = NULL;
 	unsigned line = 0;
-	assert_false(yaml_to_json(text, strlen(text), 0, NULL, &docs, &err, &line));
+	assert_false(yj_parse(text, strlen(text), 0, NULL, &docs, &err, &line));
 	assert_non_null(err);
 	if (!strstr(err, want))
 		printf("error \"%s\" lacks \"%s\"\n", err, want);

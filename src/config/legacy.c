@@ -97,7 +97,7 @@ static void legacy_peer(struct legacy *l, const json_t *node, size_t index)
 	v = 0;
 	if (dec_uint(c, node, path, "peer-asn", 0, UINT32_MAX, &v, NULL))
 		p->peer_asn = (uint32_t)v;
-	dec_ip(c, node, path, "peer-address", "peer address", &p->addr, &p->has_addr);
+	dec_ip(c, node, path, "peer-address", "peer IP", &p->addr, &p->has_addr);
 	bool has_port = false;
 	v = 0;
 	if (dec_uint(c, node, path, "peer-port", 1, UINT16_MAX, &v, &has_port) && has_port) {
@@ -109,7 +109,7 @@ static void legacy_peer(struct legacy *l, const json_t *node, size_t index)
 			       "converted peer");
 		}
 	}
-	dec_ip(c, node, path, "source-address", "source address", &p->src, &p->has_src);
+	dec_ip(c, node, path, "source-address", "source IP", &p->src, &p->has_src);
 	/* v0.12 parseHoldTime: 90s when unset; keepalive defaults to a third of it. */
 	int64_t hold = 90000, ka = 0;
 	bool hold_set = false, ka_set = false;
@@ -271,7 +271,7 @@ static void legacy_pool_renamed(struct legacy *l, const json_t *node, const char
 	dec_string(c, node, path, "protocol", &proto);
 	dec_path(p, path, "protocol");
 	if (!proto)
-		dec_error(c, node, p, "missing protocol");
+		dec_error(c, node, p, "address pool is missing the protocol field");
 	else if (strcmp(proto, "bgp") == 0)
 		pool->legacy_protocol = CFG_PROTO_BGP;
 	else if (strcmp(proto, "layer2") == 0)
@@ -313,7 +313,8 @@ static void legacy_pool_renamed(struct legacy *l, const json_t *node, const char
 	if (pool->legacy_protocol == CFG_PROTO_LAYER2) {
 		if (advs && !json_is_null(advs)) {
 			dec_path(p, path, "bgp-advertisements");
-			dec_error(c, advs, p, "bgp advertisements are only valid for bgp pools");
+			dec_error(c, advs, p, "cannot have bgp-advertisements configuration element in a layer2 "
+				  "address pool");
 		}
 		struct cfg_l2_adv *a = model_add_l2_adv(l->m);
 		legacy_meta(l, &a->meta, name, dec_line(c, node));

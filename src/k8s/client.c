@@ -159,6 +159,7 @@ static void setup_easy(struct k8s_request *r)
 	if (!e)
 		log_fatal("k8s", "cannot create a curl handle", "");
 	r->easy = e;
+	/* With tls-server-name, c->server names that host and connect_to maps it to the real one. */
 	char *url = xasprintf("%s%s", c->server, r->path);
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	free(url);
@@ -189,6 +190,8 @@ static void setup_easy(struct k8s_request *r)
 		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &kb);
 		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
 	}
+	if (c->connect_to)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, c->connect_to);
 	if (c->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -309,6 +312,43 @@ void k8s_request_cancel(struct k8s_request *r)
 
 /* --- client ------------------------------------------------------------------------------- */
 
+/*
+ * kubeconfig tls-server-name: TLS (SNI and the certificate check) uses that name while the
+ * connection goes to the server URL's host. curl checks against the URL's host, so the URL gets
+ * the TLS name and CURLOPT_CONNECT_TO ("name:port:host:port") sends the connection to the real
+ * host.
+ */
+static void use_tls_server_name(struct k8s_client *c, const char *name)
+{
+	const char *p = strstr(c->server, "://");
+	if (!p)
+		return;
+	const char *host = p + 3;
+	const char *end = host[0] == '[' ? strchr(host, ']') : host + strcspn(host, ":/");
+	if (!end)
+		return;
+	if (host[0] == '[')
+		end++;
+	const char *port = "443";
+	size_t portlen = 3;
+	const char *rest = end;
+	if (*end == ':') {
+		port = end + 1;
+		portlen = strcspn(port, "/");
+		rest = port + portlen;
+	}
+	char *target = xasprintf("%.*s:%.*s:%.*s:%.*s", (int)strlen(name), name, (int)portlen, port,
+				 (int)(end - host), host, (int)portlen, port);
+	c->connect_to = curl_slist_append(NULL, target);
+	free(target);
+	if (!c->connect_to)
+		log_fatal("k8s", "out of memory", "");
+	char *server = xasprintf("%.*s%s:%.*s%s", (int)(host - c->server), c->server, name,
+				 (int)portlen, port, rest);
+	free(c->server);
+	c->server = server;
+}
+
 static void global_init(void)
 {
 	static bool done;
@@ -332,6 +372,8 @@ struct k8s_client *k8s_client_new(const struct k8s_config *cfg, const struct k8s
 	if (!c->opts.max_body)
 		c->opts.max_body = DEFAULT_MAX_BODY;
 	c->server = xstrdup(cfg->server);
+	if (cfg->tls_server_name)
+		use_tls_server_name(c, cfg->tls_server_name);
 	c->namespace = xstrdup(cfg->namespace ? cfg->namespace : "default");
 	c->ca = blob_copy(&cfg->ca);
 	c->cert = blob_copy(&cfg->client_cert);
@@ -356,6 +398,7 @@ void k8s_client_free(struct k8s_client *c)
 	client_flush_deferred(c);
 	client_multi_cleanup(c);
 	k8s_token_free(&c->token);
+	curl_slist_free_all(c->connect_to);
 	free(c->server);
 	free(c->namespace);
 	free(c->ca.data);

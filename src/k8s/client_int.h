@@ -59,6 +59,7 @@ struct k8s_client {
 	char *namespace;
 	struct k8s_blob ca, cert, key;
 	bool insecure;
+	struct curl_slist *connect_to;       /* tls-server-name: connect to the real host */
 	struct k8s_token token;
 };
 

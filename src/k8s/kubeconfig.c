@@ -89,6 +89,7 @@ void k8s_config_free(struct k8s_config *cfg)
 	free(cfg->client_key.data);
 	free(cfg->token);
 	free(cfg->token_file);
+	free(cfg->tls_server_name);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -283,6 +284,9 @@ static bool resolve(const struct merged *m, const char *context, struct k8s_conf
 	if (!load_pem(cluster, what, "certificate-authority", "certificate-authority-data", &out->ca,
 		      err))
 		return false;
+	const char *tls_name = str_field(cluster, "tls-server-name");
+	if (tls_name)
+		out->tls_server_name = xstrdup(tls_name);
 	if (out->insecure && out->ca.len)
 		return errf(err, "kubeconfig %s: cluster \"%s\": a certificate authority together "
 			    "with insecure-skip-tls-verify is not allowed", csrc, cluster_name);

@@ -7,7 +7,9 @@
  * the first file that defines a cluster, user or context name (or current-context) wins, missing
  * files are skipped. Relative file paths in a file resolve against that file's directory.
  * Certificates and keys are read into memory at load time (files and base64 -data alike); a
- * tokenFile is re-read while running (k8s/token.h).
+ * tokenFile is re-read while running (k8s/token.h). tls-server-name is honoured; exec and
+ * auth-provider plugins, basic auth and proxy-url are not (proxies come from the usual
+ * environment variables, as libcurl reads them).
  *
  * In-cluster (https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/): server from
  * KUBERNETES_SERVICE_HOST/PORT (an IPv6 host is put in brackets), token, CA and namespace from the
@@ -36,6 +38,7 @@ struct k8s_config {
 	char *token;             /* static bearer token, or NULL */
 	char *token_file;        /* bearer token file, re-read while running; or NULL */
 	bool insecure;           /* insecure-skip-tls-verify */
+	char *tls_server_name;   /* tls-server-name: name for SNI and certificate checks, or NULL */
 };
 
 #define K8S_ERRLEN 512

@@ -377,10 +377,11 @@ def test_lease_create_renew_and_take_over(cluster, testns, k8s_client_bin):
 
 # --- authentication ---------------------------------------------------------------------------------------
 
-def write_kubeconfig(path: Path, cluster, user: dict) -> str:
+def write_kubeconfig(path: Path, cluster, user: dict, **cluster_fields) -> str:
     path.write_text(json.dumps({   # JSON is YAML
         "apiVersion": "v1", "kind": "Config",
-        "clusters": [{"name": "c", "cluster": {"server": cluster.server, "certificate-authority": cluster.ca}}],
+        "clusters": [{"name": "c", "cluster": {"server": cluster.server, "certificate-authority": cluster.ca,
+                                                **cluster_fields}}],
         "users": [{"name": "u", "user": user}],
         "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
         "current-context": "x",
@@ -415,6 +416,18 @@ def test_cert_and_token_auth(cluster, k8s_client_bin, tmp_path):
     result, _ = run_client(k8s_client_bin, cluster, "get", "/api/v1/namespaces/default", kubeconfig=anon,
                            check=False)
     assert result["outcome"] == "forbidden" and result["http"] == 403
+
+
+def test_tls_server_name(cluster, k8s_client_bin, tmp_path):
+    """tls-server-name: the certificate is checked against that name, the connection goes to the server URL."""
+    user = {"token": cluster.token}
+    good = write_kubeconfig(tmp_path / "good", cluster, user, **{"tls-server-name": "kubernetes.default.svc"})
+    result, _ = run_client(k8s_client_bin, cluster, "get", "/api/v1/namespaces/default", kubeconfig=good)
+    assert result["outcome"] == "ok"
+    wrong = write_kubeconfig(tmp_path / "wrong", cluster, user, **{"tls-server-name": "not-in-the-cert.example"})
+    result, _ = run_client(k8s_client_bin, cluster, "get", "/api/v1/namespaces/default", kubeconfig=wrong,
+                           check=False)
+    assert result["outcome"] == "transport" and result["http"] == 0
 
 
 def test_token_file_is_reread_after_401(cluster, start_watch, tmp_path):

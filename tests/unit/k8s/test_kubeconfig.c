@@ -69,6 +69,7 @@ static const char *const full_config =
 	"  cluster:\n"
 	"    server: https://[::1]:6443\n"
 	"    insecure-skip-tls-verify: true\n"
+	"    tls-server-name: kubernetes.default.svc\n"
 	"users:\n"
 	"- name: certuser\n"
 	"  user:\n"
@@ -115,6 +116,7 @@ static void test_context_override_token_insecure(void **state)
 	assert_string_equal(c.namespace, "default");
 	assert_string_equal(c.token, "sekrit");
 	assert_true(c.insecure);
+	assert_string_equal(c.tls_server_name, "kubernetes.default.svc");
 	assert_int_equal(c.ca.len, 0);
 	assert_int_equal(c.client_cert.len, 0);
 	k8s_config_free(&c);

@@ -92,10 +92,11 @@ def test_seed_configmap_converted_applies_and_reads_back(crds, ingot_bin, testns
 
 
 @pytest.mark.parametrize("example", ["ipaddresspool.yaml", "l2advertisement.yaml", "bgp.yaml",
-                                     "legacy_full.yaml"])
+                                     "bgp_all_fields.yaml", "legacy_full.yaml",
+                                     "legacy_old_names.yaml", "kubectl_list.json"])
 def test_documented_examples_apply_and_read_back(crds, ingot_bin, testns, tmp_path, example):
     path = TESTDATA / "valid" / example
-    text = ok(ingot(ingot_bin, "convert" if example.startswith("legacy") else "print", path))
+    text = ok(ingot(ingot_bin, "print", path))
     round_trip(crds, ingot_bin, text, testns, tmp_path)
 
 

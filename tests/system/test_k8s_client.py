@@ -296,6 +296,32 @@ def external_ip_column(cluster, ns: str, name: str) -> str:
     return row[col]
 
 
+def test_verbs_with_json_bodies(cluster, testns, k8s_client_bin):
+    """POST, GET, PUT, PATCH (merge and JSON patch, one explicit Content-Type each), DELETE."""
+    path = f"/api/v1/namespaces/{testns}/configmaps"
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}, "data": {"a": "1"}}
+    result, _ = run_client(k8s_client_bin, cluster, "call", "POST", path, "--body", json.dumps(cm))
+    assert result["http"] == 201 and result["body"]["data"] == {"a": "1"}
+    again, _ = run_client(k8s_client_bin, cluster, "call", "POST", path, "--body", json.dumps(cm), check=False)
+    assert again["outcome"] == "conflict" and again["reason"] == "AlreadyExists"
+    current, _ = run_client(k8s_client_bin, cluster, "call", "GET", f"{path}/cm")
+    current["body"]["data"]["b"] = "2"
+    result, _ = run_client(k8s_client_bin, cluster, "call", "PUT", f"{path}/cm", "--body", json.dumps(current["body"]))
+    assert result["body"]["data"] == {"a": "1", "b": "2"}
+    result, _ = run_client(k8s_client_bin, cluster, "call", "PATCH", f"{path}/cm", "--body",
+                           '{"data": {"a": null, "c": "3"}}', "--content-type", "application/merge-patch+json")
+    assert result["body"]["data"] == {"b": "2", "c": "3"}
+    result, _ = run_client(k8s_client_bin, cluster, "call", "PATCH", f"{path}/cm", "--body",
+                           '[{"op": "test", "path": "/data/b", "value": "wrong"}]',
+                           "--content-type", "application/json-patch+json", check=False)
+    assert result["outcome"] == "invalid" and result["http"] == 422
+    assert cluster.get_json("configmap", "cm", "-n", testns)["data"] == {"b": "2", "c": "3"}
+    result, _ = run_client(k8s_client_bin, cluster, "call", "DELETE", f"{path}/cm")
+    assert result["outcome"] == "ok"
+    result, _ = run_client(k8s_client_bin, cluster, "call", "GET", f"{path}/cm", check=False)
+    assert result["outcome"] == "not-found"
+
+
 def test_status_put_shows_external_ip(cluster, testns, k8s_client_bin):
     cluster.apply(LB_SERVICE, namespace=testns)
     assert external_ip_column(cluster, testns, "web") == "<pending>"

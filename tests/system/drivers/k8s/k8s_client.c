@@ -14,6 +14,7 @@
  *   k8s-client event --namespace NS --name N --reason R --message M [--type T] [--repeat K]
  *   k8s-client lease --namespace NS --name N --holder H [--duration S]   acquire or renew
  *   k8s-client get PATH                                         prints {"outcome","http","body"}
+ *   k8s-client call METHOD PATH [--body JSON] [--content-type T]   any verb, same output
  *
  * Common options: --kubeconfig F (else KUBECONFIG / in-cluster), --context C, --http1,
  * --in-cluster-dir D (in-cluster config from KUBERNETES_SERVICE_HOST/PORT and D/{token,ca.crt,
@@ -44,7 +45,7 @@
 
 struct opts {
 	const char *kubeconfig, *context, *resource, *namespace, *name, *reason, *message, *type;
-	const char *holder, *log_level, *from_file, *in_cluster_dir;
+	const char *holder, *log_level, *from_file, *in_cluster_dir, *body, *content_type;
 	const char *ips[MAX_IPS + 1];
 	int nips;
 	long page_size, watch_timeout, backoff_max_ms, duration, repeat;
@@ -314,9 +315,19 @@ static int cmd_lease(const struct opts *o)
 	return exit_code;
 }
 
-static int cmd_get(const char *path)
+static int cmd_call(const char *method, const char *path, const struct opts *o)
 {
-	k8s_request(client, "GET", path, NULL, NULL, get_done, NULL);
+	json_t *body = NULL;
+	if (o->body) {
+		json_error_t jerr;
+		body = json_loads(o->body, 0, &jerr);
+		if (!body) {
+			fprintf(stderr, "k8s-client: --body: %s\n", jerr.text);
+			return 2;
+		}
+	}
+	k8s_request(client, method, path, body, o->content_type, get_done, NULL);
+	json_decref(body);
 	loop_run();
 	return exit_code;
 }
@@ -356,6 +367,8 @@ int main(int argc, char **argv)
 		{ "http1", no_argument, NULL, '1' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "from-file", required_argument, NULL, 'f' },
+		{ "body", required_argument, NULL, 'B' },
+		{ "content-type", required_argument, NULL, 'C' },
 		{ "in-cluster-dir", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -384,6 +397,8 @@ int main(int argc, char **argv)
 		case '1': o.http1 = true; break;
 		case 'l': o.log_level = optarg; break;
 		case 'f': o.from_file = optarg; break;
+		case 'B': o.body = optarg; break;
+		case 'C': o.content_type = optarg; break;
 		case 'D': o.in_cluster_dir = optarg; break;
 		default: usage();
 		}
@@ -430,7 +445,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "lease"))
 		rc = cmd_lease(&o);
 	else if (!strcmp(cmd, "get") && optind < argc)
-		rc = cmd_get(argv[optind]);
+		rc = cmd_call("GET", argv[optind], &o);
+	else if (!strcmp(cmd, "call") && optind + 1 < argc)
+		rc = cmd_call(argv[optind], argv[optind + 1], &o);
 	else
 		fprintf(stderr, "k8s-client: unknown command or missing argument\n");
 	k8s_client_free(client);

@@ -53,6 +53,7 @@ struct bgp_peer_config {
 	bool passive;                  /* wait for the peer to connect */
 	bool graceful_restart;         /* advertise RFC 4724 (with N, RFC 8538) */
 	uint16_t gr_time;              /* restart time we advertise, seconds */
+	bool gr_restarting;            /* this process restarted: set Restart State (RFC 4724 §4.1) */
 	ip_addr next_hop_v4;           /* IP_NONE: the session's local IPv4 address */
 	ip_addr next_hop_v6;           /* IP_NONE: the session's local IPv6 address */
 	ip_addr next_hop_v6_ll;        /* link-local next hop when on-link, or IP_NONE */
@@ -78,6 +79,14 @@ struct bgp_peer *bgp_find_peer(struct bgp_speaker *s, const ip_addr *address, ui
 /* The routes this peer should hold from us; the difference goes out once Established. */
 void bgp_peer_set_routes(struct bgp_peer *p, const struct bgp_route *routes, size_t n);
 
+/*
+ * RFC 8326 graceful shutdown of one peer: every route is announced again with the
+ * GRACEFUL_SHUTDOWN community (65535:0) added, and after wait_seconds all of them are withdrawn
+ * (the session stays up; routes set later are announced with the community, then withdrawn too).
+ * Calling it again restarts the wait. Undone only by bgp_set_peers() restarting the peer.
+ */
+void bgp_peer_graceful_shutdown(struct bgp_peer *p, uint16_t wait_seconds);
+
 struct bgp_peer_status {
 	int state;                     /* enum bgp_state (bgp/fsm.h) */
 	const char *state_name;
@@ -87,6 +96,8 @@ struct bgp_peer_status {
 	size_t prefixes_advertised;
 	uint8_t last_sent_code, last_sent_subcode;
 	uint8_t last_recv_code, last_recv_subcode;
+	bool graceful_shutdown;        /* bgp_peer_graceful_shutdown() was called */
+	bool gr_negotiated;            /* both sides sent the RFC 4724 capability */
 };
 void bgp_peer_status(const struct bgp_peer *p, struct bgp_peer_status *out);
 size_t bgp_peer_count(const struct bgp_speaker *s);

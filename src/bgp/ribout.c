@@ -200,10 +200,13 @@ static bool family_on(const struct bgp_ribout_ctx *ctx, const ip_prefix *p)
 }
 
 /* RFC 4271 §5.1: the attributes around one route for this session. */
+/* *gshut receives an array the caller frees (NULL when none was needed). */
 static void build_attrs(const struct bgp_ribout_ctx *ctx, const struct bgp_route_attrs *ra,
-			struct bgp_attrs *a, struct bgp_as_segment *seg, uint32_t *asn)
+			struct bgp_attrs *a, struct bgp_as_segment *seg, uint32_t *asn,
+			uint32_t **gshut)
 {
 	memset(a, 0, sizeof(*a));
+	*gshut = NULL;
 	/* §5.1.1 ORIGIN IGP; §5.1.2 AS_PATH empty to internal peers, our AS to external ones. */
 	a->present = BGP_ATTR_BIT(BGP_ATTR_ORIGIN) | BGP_ATTR_BIT(BGP_ATTR_AS_PATH);
 	a->origin = BGP_ORIGIN_IGP;
@@ -228,6 +231,20 @@ static void build_attrs(const struct bgp_ribout_ctx *ctx, const struct bgp_route
 	/* The encoder only reads these. */
 	a->communities = (uint32_t *)ra->communities;
 	a->ncommunities = ra->ncommunities;
+	if (ctx->graceful_shutdown) {
+		/* RFC 8326 §3: the routes go out again with GRACEFUL_SHUTDOWN added (once). */
+		bool has = false;
+		for (size_t i = 0; i < ra->ncommunities; i++)
+			has |= ra->communities[i] == BGP_COMMUNITY_GRACEFUL_SHUTDOWN;
+		if (!has) {
+			*gshut = xreallocarray(NULL, ra->ncommunities + 1, sizeof(uint32_t));
+			if (ra->ncommunities)
+				memcpy(*gshut, ra->communities, ra->ncommunities * sizeof(uint32_t));
+			(*gshut)[ra->ncommunities] = BGP_COMMUNITY_GRACEFUL_SHUTDOWN;
+			a->communities = *gshut;
+			a->ncommunities = ra->ncommunities + 1;
+		}
+	}
 	a->ext_communities = (uint64_t *)ra->ext_communities;
 	a->next_communities = ra->next_communities;
 	a->large_communities = (struct bgp_large_community *)ra->large_communities;
@@ -287,8 +304,10 @@ static size_t announce(struct bgp_ribout *r, const struct bgp_ribout_ctx *ctx,
 		struct bgp_attrs a;
 		struct bgp_as_segment seg;
 		uint32_t asn;
-		build_attrs(ctx, &r->attrs[e[i].attrs], &a, &seg, &asn);
+		uint32_t *gshut = NULL;
+		build_attrs(ctx, &r->attrs[e[i].attrs], &a, &seg, &asn, &gshut);
 		msgs += emit_run(ctx, family_of(&e[i].prefix), false, &a, run, j - i, emit, arg);
+		free(gshut);
 		i = j;
 	}
 	free(run);

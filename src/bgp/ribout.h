@@ -22,6 +22,7 @@ struct bgp_ribout_ctx {
 	ip_addr next_hop_v4;          /* NEXT_HOP (RFC 4271 §5.1.3) */
 	ip_addr next_hop_v6;          /* MP_REACH_NLRI global next hop */
 	ip_addr next_hop_v6_ll;       /* and link-local, IP_NONE when not on-link */
+	bool graceful_shutdown;       /* add GRACEFUL_SHUTDOWN to every announcement (RFC 8326 §3) */
 };
 
 struct ribout_entry {

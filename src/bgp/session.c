@@ -274,6 +274,7 @@ static void ribout_ctx(const struct bgp_peer *p, struct bgp_ribout_ctx *ctx)
 	if (ctx->next_hop_v6.family != IP_V6 && p->cur.local.family == IP_V6)
 		ctx->next_hop_v6 = p->cur.local;
 	ctx->next_hop_v6_ll = p->cfg.next_hop_v6_ll;
+	ctx->graceful_shutdown = p->gshut;
 	ctx->families = p->neg.families;
 	if (ctx->next_hop_v4.family != IP_V4)
 		ctx->families &= (uint8_t)~BGP_FAM_BIT(BGP_FAM_IPV4_UNICAST);
@@ -296,9 +297,29 @@ static void established(struct bgp_peer *p)
 		bgp_eor_encode(&w, (enum bgp_family)f);
 		send_msg(p, &p->cur, buf, wbuf_len(&w));
 	}
-	log_info("bgp", "session established", "peer=%s asn=%u hold=%u updates=%zu prefixes=%zu",
-		 p->name, p->neg.peer_as, p->neg.hold_time, msgs,
-		 bgp_ribout_advertised(&p->ribout));
+	log_info("bgp", "session established", "peer=%s asn=%u hold=%u updates=%zu prefixes=%zu "
+		 "restarting=%d", p->name, p->neg.peer_as, p->neg.hold_time, msgs,
+		 bgp_ribout_advertised(&p->ribout),
+		 (p->local_open.caps.gr_flags & BGP_GR_FLAG_RESTART) != 0);
+	/* RFC 4724 §4.1: Restart State is set only in the OPEN of the first session after the
+	 * restart; the routes and End-of-RIB are out, so later sessions are ordinary ones. */
+	p->local_open.caps.gr_flags &= (uint8_t)~BGP_GR_FLAG_RESTART;
+}
+
+void bgp_session_readvertise(struct bgp_peer *p)
+{
+	if (p->fsm.state != BGP_ST_ESTABLISHED)
+		return;
+	struct bgp_ribout_ctx ctx;
+	ribout_ctx(p, &ctx);
+	for (int f = 0; f < BGP_FAM_COUNT; f++)
+		if (ctx.families & BGP_FAM_BIT(f))
+			bgp_ribout_refresh(&p->ribout, &ctx, (enum bgp_family)f, emit_update, p);
+	if (!peer_flush(p)) {
+		fsm_simple(p, BGP_EV_TCP_FAILS);
+		return;
+	}
+	rearm(p);
 }
 
 void bgp_session_routes_changed(struct bgp_peer *p)
@@ -704,6 +725,8 @@ struct bgp_peer *bgp_session_new(struct bgp_speaker *s, const struct bgp_peer_co
 		 * (the kernel forwards, not this process). */
 		caps->gr = true;
 		caps->gr_flags = BGP_GR_FLAG_NOTIFICATION;
+		if (cfg->gr_restarting)
+			caps->gr_flags |= BGP_GR_FLAG_RESTART;   /* RFC 4724 §4.1 */
 		caps->gr_time = cfg->gr_time;
 		caps->gr_families = caps->families;
 		caps->gr_forwarding = caps->families;
@@ -732,6 +755,8 @@ void bgp_session_free(struct bgp_peer *p, uint8_t cease_subcode)
 	conn_close(&p->cur);
 	conn_close(&p->pending);
 	timer_free(p->timer);
+	if (p->gshut_timer)
+		timer_free(p->gshut_timer);
 	bgp_ribout_free(&p->ribout);
 	free(p->password);
 	free(p);

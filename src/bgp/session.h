@@ -45,6 +45,8 @@ struct bgp_peer {
 	struct bgp_codec_opts opts;
 	struct bgp_ribout ribout;
 	uint64_t msgs_in, msgs_out, updates_in, updates_out;
+	bool gshut;                    /* RFC 8326 graceful shutdown requested (gshut.c) */
+	struct timer *gshut_timer;     /* withdraws everything when it fires; NULL until requested */
 };
 
 /* Creates the peer and starts it (ManualStart). cfg is copied. */
@@ -55,6 +57,8 @@ void bgp_session_free(struct bgp_peer *p, uint8_t cease_subcode);
 void bgp_session_incoming(struct bgp_peer *p, int fd);
 /* Routes changed: send the difference if Established. */
 void bgp_session_routes_changed(struct bgp_peer *p);
+/* Announces every advertised route again with the current attributes (if Established). */
+void bgp_session_readvertise(struct bgp_peer *p);
 struct sockaddr_storage;
 socklen_t bgp_to_sockaddr(const ip_addr *a, uint16_t port, struct sockaddr_storage *ss);
 /* IPv4-mapped IPv6 addresses come back as IPv4. */

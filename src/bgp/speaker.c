@@ -140,7 +140,7 @@ static bool config_same(const struct bgp_peer_config *a, const struct bgp_peer_c
 	       a->hold_time == b->hold_time && a->connect_retry_time == b->connect_retry_time &&
 	       str_same(a->password, b->password) && a->ebgp_multihop == b->ebgp_multihop &&
 	       a->passive == b->passive && a->graceful_restart == b->graceful_restart &&
-	       a->gr_time == b->gr_time && addr_same(&a->next_hop_v4, &b->next_hop_v4) &&
+	       a->gr_time == b->gr_time && a->gr_restarting == b->gr_restarting && addr_same(&a->next_hop_v4, &b->next_hop_v4) &&
 	       addr_same(&a->next_hop_v6, &b->next_hop_v6) &&
 	       addr_same(&a->next_hop_v6_ll, &b->next_hop_v6_ll);
 }
@@ -254,4 +254,6 @@ void bgp_peer_status(const struct bgp_peer *p, struct bgp_peer_status *out)
 	out->last_sent_subcode = p->fsm.last_sent_subcode;
 	out->last_recv_code = p->fsm.last_recv_code;
 	out->last_recv_subcode = p->fsm.last_recv_subcode;
+	out->graceful_shutdown = p->gshut;
+	out->gr_negotiated = p->neg.gr;
 }

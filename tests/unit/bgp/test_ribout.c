@@ -179,6 +179,46 @@ static void test_duplicates_keep_the_last(void **state)
 	bgp_ribout_free(&r);
 }
 
+/* RFC 8326 §3: with graceful shutdown on, a refresh re-announces every route with
+ * GRACEFUL_SHUTDOWN added after its own communities (once, even if the route already has it). */
+static void test_graceful_shutdown_adds_the_community(void **state)
+{
+	struct bgp_ribout_ctx ctx = ebgp_ctx();
+	struct bgp_ribout r;
+	bgp_ribout_init(&r);
+	static const uint32_t has_gshut[] = { BGP_COMMUNITY_GRACEFUL_SHUTDOWN };
+	static const struct bgp_route_attrs attrs_g = { .ncommunities = 1, .communities = has_gshut };
+	struct bgp_route routes[] = {
+		{ pfx4(0xc0000201, 32), &attrs_a },
+		{ pfx4(0xc0000202, 32), NULL },
+		{ pfx6(1, 128), &attrs_g },
+	};
+	bgp_ribout_set(&r, routes, 3);
+	bgp_ribout_sync(&r, &ctx, collect, &ctx);
+	clear();
+	ctx.graceful_shutdown = true;
+	size_t msgs = bgp_ribout_refresh(&r, &ctx, BGP_FAM_IPV4_UNICAST, collect, &ctx);
+	msgs += bgp_ribout_refresh(&r, &ctx, BGP_FAM_IPV6_UNICAST, collect, &ctx);
+	assert_int_equal(msgs, 3);
+	for (size_t i = 0; i < ngot; i++) {
+		const struct bgp_attrs *a = &got[i].attrs;
+		assert_true(a->ncommunities >= 1);
+		assert_int_equal(a->communities[a->ncommunities - 1], BGP_COMMUNITY_GRACEFUL_SHUTDOWN);
+		if (got[i].nlri.n && got[i].nlri.v[0].addr.bytes[3] == 1) {
+			assert_int_equal(a->ncommunities, 2);
+			assert_int_equal(a->communities[0], comm_a[0]);
+		} else {
+			assert_int_equal(a->ncommunities, 1);
+		}
+	}
+	clear();
+	/* Withdrawals are unchanged. */
+	bgp_ribout_set(&r, NULL, 0);
+	assert_int_equal(bgp_ribout_sync(&r, &ctx, collect, &ctx), 2);
+	clear();
+	bgp_ribout_free(&r);
+}
+
 static void test_100000_routes(void **state)
 {
 	enum { N = 100000 };
@@ -207,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_changes_send_only_the_difference),
 		cmocka_unit_test(test_ibgp_attributes_and_families),
 		cmocka_unit_test(test_duplicates_keep_the_last),
+		cmocka_unit_test(test_graceful_shutdown_adds_the_community),
 		cmocka_unit_test(test_100000_routes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,7 +39,7 @@
 #include "core/loop.h"
 #include "core/xalloc.h"
 
-#define MAX_PEERS 16
+#define MAX_PEERS 64
 #define MAX_LIST 32
 #define LINE_MAX_LEN 8192
 

@@ -9,13 +9,19 @@
 #include "core/xalloc.h"
 #include "spk_fixture.h"
 
-struct fx *fx_new(void)
+struct fx *fx_new_sized(size_t max_svcs)
 {
 	struct fx *f = XNEW(struct fx);
 	f->m = model_new();
-	f->svcs = xcalloc(FX_MAX_SVCS, sizeof(*f->svcs));
-	f->store = xcalloc(FX_MAX_SVCS, sizeof(*f->store));
+	f->max_svcs = max_svcs;
+	f->svcs = xcalloc(max_svcs, sizeof(*f->svcs));
+	f->store = xcalloc(max_svcs, sizeof(*f->store));
 	return f;
+}
+
+struct fx *fx_new(void)
+{
+	return fx_new_sized(64);
 }
 
 void fx_free(struct fx *f)
@@ -154,7 +160,7 @@ ip_addr fx_ip(const char *text)
 struct spk_service *fx_svc(struct fx *f, const char *ns, const char *name,
 			   enum spk_traffic_policy etp, const char *ip1, const char *ip2)
 {
-	if (f->nsvcs == FX_MAX_SVCS)
+	if (f->nsvcs == f->max_svcs)
 		abort();
 	struct spk_service *svc = &f->svcs[f->nsvcs];
 	struct fx_svc *s = &f->store[f->nsvcs++];
@@ -272,4 +278,96 @@ const char *fx_owner(const struct spk_decision *d, const char *ip)
 			return d->elections[i].owner ? d->elections[i].owner : "";
 	}
 	return NULL;
+}
+
+static void dump_refs(FILE *o, const struct spk_svc_ref *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(o, " %s/%s", r[i].namespace, r[i].name);
+}
+
+char *fx_dump(const struct spk_decision *d)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	char t[IP_PREFIX_STRLEN];
+	fprintf(o, "node %s\n", d->node_name);
+	for (size_t i = 0; i < d->npeers; i++) {
+		fprintf(o, "peer %s #%zu\n", d->peers[i].name, d->peers[i].peer);
+		for (size_t r = 0; r < d->peers[i].nroutes; r++) {
+			const struct spk_bgp_route *rt = &d->peers[i].routes[r];
+			ip_prefix_format(&rt->prefix, t, sizeof(t));
+			fprintf(o, "  %s lp=%d/%u%s", t, rt->has_local_pref, rt->local_pref,
+				rt->local_pref_conflict ? "!" : "");
+			for (size_t c = 0; c < rt->ncommunities; c++)
+				fprintf(o, " c%u:%u", rt->communities[c] >> 16, rt->communities[c] & 0xffff);
+			for (size_t c = 0; c < rt->nlarge_communities; c++)
+				fprintf(o, " l%u:%u:%u", rt->large_communities[c].global,
+					rt->large_communities[c].local1, rt->large_communities[c].local2);
+			dump_refs(o, rt->services, rt->nservices);
+			fputc('\n', o);
+		}
+	}
+	for (size_t i = 0; i < d->nelections; i++) {
+		ip_addr_format(&d->elections[i].ip, t, sizeof(t));
+		fprintf(o, "elect %s %s\n", t, d->elections[i].owner ? d->elections[i].owner : "-");
+	}
+	for (size_t i = 0; i < d->nowned; i++) {
+		ip_addr_format(&d->owned[i].ip, t, sizeof(t));
+		fprintf(o, "own %s [", t);
+		for (size_t k = 0; k < d->owned[i].nifaces; k++)
+			fprintf(o, " %s", d->owned[i].ifaces[k]);
+		fprintf(o, " ]");
+		dump_refs(o, d->owned[i].services, d->owned[i].nservices);
+		fputc('\n', o);
+	}
+	for (size_t i = 0; i < d->nfailures; i++) {
+		ip_addr_format(&d->failures[i].ip, t, sizeof(t));
+		fprintf(o, "fail %s", t);
+		dump_refs(o, d->failures[i].services, d->failures[i].nservices);
+		fputc('\n', o);
+	}
+	fclose(o);
+	return buf;
+}
+
+void fx_shuffle(void *array, size_t n, size_t elem, unsigned *seed)
+{
+	char tmp[512];
+	char *a = array;
+	if (elem > sizeof(tmp))
+		abort();
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)rand_r(seed) % i;
+		memcpy(tmp, a + (i - 1) * elem, elem);
+		memcpy(a + (i - 1) * elem, a + j * elem, elem);
+		memcpy(a + j * elem, tmp, elem);
+	}
+}
+
+char *fx_dump_shuffled(struct fx *f, const char *self, unsigned seed)
+{
+	struct spk_inputs in;
+	fx_inputs(f, self, &in);
+	struct spk_service *svcs = xcalloc(in.nservices + 1, sizeof(*svcs));
+	struct spk_node *nodes = xcalloc(in.nnodes + 1, sizeof(*nodes));
+	const char **live = xcalloc(in.nlive + 1, sizeof(*live));
+	memcpy(svcs, in.services, in.nservices * sizeof(*svcs));
+	memcpy(nodes, in.nodes, in.nnodes * sizeof(*nodes));
+	memcpy(live, in.live, in.nlive * sizeof(*live));
+	fx_shuffle(svcs, in.nservices, sizeof(*svcs), &seed);
+	fx_shuffle(nodes, in.nnodes, sizeof(*nodes), &seed);
+	fx_shuffle(live, in.nlive, sizeof(*live), &seed);
+	in.services = svcs;
+	in.nodes = nodes;
+	in.live = live;
+	struct spk_decision d;
+	spk_decide(&in, &d);
+	char *s = fx_dump(&d);
+	spk_decision_free(&d);
+	free(svcs);
+	free(nodes);
+	free(live);
+	return s;
 }

@@ -11,7 +11,6 @@
 #include "speaker/speaker.h"
 
 #define FX_MAX_NODES 512
-#define FX_MAX_SVCS 4096
 #define FX_MAX_SLICES 3
 #define FX_MAX_EPS 8
 
@@ -27,9 +26,9 @@ struct fx {
 	struct cfg_model *m;
 	struct spk_node nodes[FX_MAX_NODES];
 	size_t nnodes;
-	struct spk_service *svcs;        /* FX_MAX_SVCS of them */
+	struct spk_service *svcs;        /* max_svcs of them */
 	struct fx_svc *store;            /* svcs[i] points into store[i] */
-	size_t nsvcs;
+	size_t nsvcs, max_svcs;
 	const char *live[FX_MAX_NODES];
 	size_t nlive;
 	const char *ifaces[8];
@@ -41,7 +40,9 @@ struct fx {
 	size_t nstrings;
 };
 
+/* Room for 64 Services, or for max_svcs. */
 struct fx *fx_new(void);
+struct fx *fx_new_sized(size_t max_svcs);
 void fx_free(struct fx *f);
 /* A copy of the formatted string, owned by the fixture. */
 const char *fx_str(struct fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -81,5 +82,10 @@ const struct spk_l2_owned *fx_owned(const struct spk_decision *d, const char *ip
 /* The elected owner of ip ("" when the IP has no candidate, NULL when it is not in L2). */
 const char *fx_owner(const struct spk_decision *d, const char *ip);
 ip_addr fx_ip(const char *text);
+/* The whole decision as text (the caller frees it), to compare decisions. */
+char *fx_dump(const struct spk_decision *d);
+void fx_shuffle(void *array, size_t n, size_t elem, unsigned *seed);
+/* fx_dump of spk_decide for self with Services, Nodes and live speakers in a shuffled order. */
+char *fx_dump_shuffled(struct fx *f, const char *self, unsigned seed);
 
 #endif

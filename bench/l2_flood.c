@@ -24,6 +24,10 @@
  *   wire  reply's kernel receive timestamp on our interface (SO_TIMESTAMPNS) minus send time:
  *         excludes our own wake-up and any delay from this single thread being busy sending.
  *   user  time recvmmsg() returned minus send time: what a user-space client would see.
+ * Unpaced, the send time is taken once per sendmmsg() of BURST requests, so the later requests of a
+ * burst carry the time it took to send the ones before them (with the kernel as the responder,
+ * that includes answering them). Paced, a request due while we were not running (a late wake-up)
+ * is sent at once, back to back with the others due, up to CATCH_UP; "late" counts them.
  *
  * CPU: our own CPU time over the measuring window (first send to end of wait): "cpu_ms" from
  * CLOCK_PROCESS_CPUTIME_ID (the scheduler's exact run time, which includes softirq work done

@@ -170,7 +170,7 @@ class Bench:
         nice = ["nice", "-n", self.args.nice] if self.args.nice else []
         cmd = [*nice, self.args.flood, "--interface", "eth0", "--target", target, "--src-base", a["src_base"],
                "--rate", rate, "--count", count, "--duration", duration, "--wait-ms", WAIT_MS]
-        r = self.client.run(cmd, timeout=duration + WAIT_MS / 1000 + 20)
+        r = self.client.run(cmd, timeout=duration + WAIT_MS / 1000 + 5)
         return json.loads(r.stdout)
 
     def cell(self, fam: int, responder: str, rate: int) -> dict:

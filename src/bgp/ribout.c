@@ -350,7 +350,8 @@ size_t bgp_ribout_sync(struct bgp_ribout *r, const struct bgp_ribout_ctx *ctx, b
 	while (split < nwd && wd[split].addr.family == IP_V4)
 		split++;
 	msgs += emit_run(ctx, BGP_FAM_IPV4_UNICAST, true, NULL, wd, split, emit, arg);
-	msgs += emit_run(ctx, BGP_FAM_IPV6_UNICAST, true, NULL, wd + split, nwd - split, emit, arg);
+	msgs += emit_run(ctx, BGP_FAM_IPV6_UNICAST, true, NULL, wd ? wd + split : NULL, nwd - split,
+			 emit, arg);   /* wd is NULL when there is nothing at all */
 	msgs += announce(r, ctx, ann, nann, emit, arg);
 	free(wd);
 	free(ann);

@@ -334,9 +334,10 @@ class Bench:
                 if not a or not b:
                     continue
                 parts = []
-                for key, label in (("all", "start->all"), ("est_to_all", "est->all"), ("vmhwm_mb", "VmHWM")):
+                for key, label in (("all", "start->all"), ("est_to_all", "est->all"), ("est_to_99", "est->99%"),
+                                   ("vmhwm_mb", "VmHWM")):
                     if a[key] is not None and b[key]:
-                        parts.append(f"{label} {a[key] / b[key]:.2f}x")
+                        parts.append(f"{label} {a[key] / b[key]:.3g}x")
                 print(f"  N={n:<7} vs {other:<6} " + "  ".join(parts))
         if self.args.json:
             Path(self.args.json).write_text(json.dumps(self.samples, indent=1))

@@ -1,6 +1,7 @@
 """ingot's BGP speaker (src/bgp, run by the bgp-announce driver) against real routers.
 
-BIRD 2, FRR (bgpd + zebra) and GoBGP run in the lab's router namespace (fixtures/routers.py);
+BIRD 2, FRR (bgpd + zebra), GoBGP (fixtures/routers.py) and ExaBGP (a small fixture below) run in
+the lab's router namespace;
 one bgp-announce per node namespace connects to them.  Each test checks what the router learned
 through its own CLI, what it installed in its kernel, and where real traffic from the client
 lands.
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.netns import wait_for
+from fixtures.netns import PYTHON, wait_for
 from fixtures.routers import Peer
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -383,3 +384,99 @@ def test_route_refresh_bird(bgp_lab, bird, speaker):
     router.birdc("reload", "in", "peer1")
     wait_for(lambda: sp.status()[0]["updates_out"] > before, timeout=ROUTE, what="UPDATE after refresh")
     assert len(router.routes()) == 16 and router.established() == ["peer1"]
+
+
+# -- ExaBGP 4.2 (a small fixture: it has no RIB CLI, so its JSON API output is read) ------------
+
+class ExaBgp:
+    """exabgp in a namespace, passive, handing every received UPDATE to a helper that appends
+    ExaBGP's JSON to a file (its `receive { parsed; update; }` API)."""
+
+    def __init__(self, ns, workdir: Path, *, asn: int, router_id: str, local_address: str, peers):
+        self.ns, self.dir = ns, workdir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.messages = self.dir / "messages.json"
+        recv = self.dir / "recv.sh"
+        recv.write_text(f"#!{PYTHON}\nimport sys\nwith open({str(self.messages)!r}, 'a') as f:\n"
+                        "    for line in sys.stdin:\n        f.write(line)\n        f.flush()\n")
+        recv.chmod(0o755)
+        conf = [f"process recv {{\n  run {recv};\n  encoder json;\n}}"]
+        for addr, peer_as in peers:
+            conf.append(f"neighbor {addr} {{\n  router-id {router_id};\n  local-address {local_address};\n"
+                        f"  local-as {asn};\n  peer-as {peer_as};\n  hold-time 3;\n  passive true;\n"
+                        f"  family {{\n    ipv4 unicast;\n  }}\n"
+                        f"  api {{\n    processes [ recv ];\n    neighbor-changes;\n"
+                        f"    receive {{\n      parsed;\n      update;\n    }}\n  }}\n}}")
+        self.conf = self.dir / "exabgp.conf"
+        self.conf.write_text("\n".join(conf) + "\n")
+        settings = {"daemon.user": "root", "api.cli": "false", "log.destination": "stdout",
+                    "daemon.daemonize": "false", "tcp.bind": local_address}   # it listens only when told
+        env = dict(os.environ, **{"exabgp_" + k.replace(".", "_"): v for k, v in settings.items()})
+        self.proc = ns.popen(["exabgp", self.conf], log=self.dir / "exabgp.out", env=env)
+
+    def events(self) -> list[dict]:
+        if not self.messages.exists():
+            return []
+        out = []
+        for line in self.messages.read_text().splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+    def states(self) -> dict[str, str]:
+        return {e["neighbor"]["address"]["peer"]: e["neighbor"]["state"]
+                for e in self.events() if e.get("type") == "state"}
+
+    def rib(self) -> dict[str, dict]:
+        """prefix -> {"peer", "next_hop", "attribute"}: announcements minus withdrawals, in order."""
+        rib = {}
+        for e in self.events():
+            if e.get("type") != "update":
+                continue
+            peer = e["neighbor"]["address"]["peer"]
+            upd = e["neighbor"]["message"].get("update")   # End-of-RIB comes as "eor"
+            if upd is None:
+                continue
+            for fam in upd.get("withdraw", {}).values():
+                for item in fam:
+                    rib.pop((peer, item["nlri"]), None)
+            for fam in upd.get("announce", {}).values():
+                for hop, items in fam.items():
+                    for item in items:
+                        rib[(peer, item["nlri"])] = {"next_hop": hop, "attribute": upd.get("attribute", {})}
+        return rib
+
+    def log(self) -> str:
+        p = self.dir / "exabgp.out"
+        return p.read_text(errors="replace")[-3000:] if p.exists() else ""
+
+
+def test_exabgp_ebgp_and_ibgp_attributes_and_withdraw(bgp_lab, speaker, tmp_path):
+    lab = bgp_lab
+    n1, n2 = lab.nodes
+    r = lab.router_asn
+    exa = ExaBgp(lab.router, tmp_path / "exabgp", asn=r, router_id=router_v4(lab), local_address=router_v4(lab),
+                 peers=[(n1.v4, 64513), (n2.v4, r)])
+    try:
+        prefix = "203.0.113.7/32"
+        sps = [speaker(node, [peer_line(router_v4(lab), r, node, asn)], [f"route {prefix} {ATTRS}"])
+               for node, asn in ((n1, 64513), (n2, r))]
+        rib = wait_for(lambda: len(exa.rib()) == 2 and exa.rib(), timeout=ESTABLISH, what=f"two paths\n{exa.log()}")
+        ext, internal = rib[(n1.v4, prefix)], rib[(n2.v4, prefix)]
+        assert ext["next_hop"] == n1.v4 and internal["next_hop"] == n2.v4
+        assert ext["attribute"]["as-path"] == [64513] and internal["attribute"].get("as-path", []) == []
+        assert "local-preference" not in ext["attribute"] and internal["attribute"]["local-preference"] == 250
+        for p in (ext, internal):
+            assert p["attribute"]["origin"] == "igp"
+            assert p["attribute"]["community"] == [[65000, 1], [65000, 2]], p
+            assert p["attribute"]["large-community"] == [[65000, 7, 9]], p
+            # link bandwidth: non-transitive two-octet-AS type 0x40, subtype 0x04, AS 64513
+            ec = p["attribute"]["extended-community"][0]["value"]
+            assert ec >> 32 == 0x4004FC01, hex(ec)
+        assert sps[0].status()[0]["state"] == "Established"
+        sps[0].cmd("withdraw-all")
+        wait_for(lambda: list(exa.rib()) == [(n2.v4, prefix)], timeout=ROUTE, what="withdrawal at ExaBGP")
+    finally:
+        lab.router.stop(exa.proc)

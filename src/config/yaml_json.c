@@ -272,6 +272,7 @@ bool yj_plain_is_string(const char *text)
 struct frame {
 	json_t *node;
 	char *key;          /* pending mapping key; NULL when the next scalar is a key */
+	unsigned key_line;  /* the pending key's line: where a value's error points */
 	char *anchor;
 	unsigned line;
 	size_t weight;      /* nodes inside, aliases expanded */
@@ -359,6 +360,8 @@ static bool attach(struct builder *b, json_t *node, size_t weight, unsigned line
 		free(msg);
 		return false;
 	}
+	/* A block value starts below its key; messages read better pointing at the key. */
+	lines_put(b->lines, node, top->key_line);
 	json_object_set_new(top->node, top->key, node);
 	free(top->key);
 	top->key = NULL;
@@ -375,6 +378,7 @@ static bool on_scalar(struct builder *b, const yaml_event_t *ev, unsigned line)
 	    !b->stack[b->depth - 1].key) {
 		/* A mapping key: always its text. */
 		b->stack[b->depth - 1].key = xstrndup(text, len);
+		b->stack[b->depth - 1].key_line = line;
 		return true;
 	}
 	json_t *node = resolve_scalar(ev, text, len);

@@ -146,6 +146,8 @@ static void test_documents_and_lines(void **state)
 	assert_true(json_is_null(docs.v[1]));
 	json_t *c = json_object_get(json_object_get(docs.v[2], "b"), "c");
 	assert_int_equal(yj_line(lines, c), 6);
+	/* A block mapping's line is its key's, not the first line of its contents. */
+	assert_int_equal(yj_line(lines, json_object_get(docs.v[2], "b")), 5);
 	assert_int_equal(yj_line(lines, json_array_get(c, 1)), 6);
 	assert_int_equal(docs.lines[2], 4);
 	yj_docs_free(&docs);

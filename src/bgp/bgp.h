@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bfd/bfd.h"
 #include "core/addr.h"
 
 struct bgp_large_community;
@@ -57,6 +58,9 @@ struct bgp_peer_config {
 	ip_addr next_hop_v4;           /* IP_NONE: the session's local IPv4 address */
 	ip_addr next_hop_v6;           /* IP_NONE: the session's local IPv6 address */
 	ip_addr next_hop_v6_ll;        /* link-local next hop when on-link, or IP_NONE */
+	bool bfd;                      /* BFD to the peer (a BFD profile is set): the session starts
+					* only while BFD is Up and drops when it fails (RFC 5882) */
+	struct bfd_params bfd_params;  /* the profile's values (bfd/bfd.h) */
 };
 
 struct bgp_speaker;

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bgp/bfd_link.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/xalloc.h"
@@ -231,6 +232,11 @@ static bool peer_flush(struct bgp_peer *p)
 static void fsm_event(struct bgp_peer *p, const struct bgp_fsm_input *in)
 {
 	apply(p, bgp_fsm_handle(&p->fsm, in, loop_now()));
+}
+
+void bgp_session_event(struct bgp_peer *p, const struct bgp_fsm_input *in)
+{
+	fsm_event(p, in);
 }
 
 static void fsm_simple(struct bgp_peer *p, enum bgp_event ev)
@@ -742,7 +748,8 @@ struct bgp_peer *bgp_session_new(struct bgp_speaker *s, const struct bgp_peer_co
 	};
 	bgp_fsm_init(&p->fsm, &fc);
 	p->timer = timer_new(timer_cb, p);
-	fsm_simple(p, BGP_EV_MANUAL_START);
+	if (bgp_bfd_link_open(p))
+		fsm_simple(p, BGP_EV_MANUAL_START);
 	return p;
 }
 
@@ -750,6 +757,7 @@ void bgp_session_free(struct bgp_peer *p, uint8_t cease_subcode)
 {
 	if (!p)
 		return;
+	bgp_bfd_link_close(p);
 	struct bgp_fsm_input in = { .event = BGP_EV_MANUAL_STOP, .subcode = cease_subcode };
 	fsm_event(p, &in);
 	conn_close(&p->cur);

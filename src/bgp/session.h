@@ -47,6 +47,8 @@ struct bgp_peer {
 	uint64_t msgs_in, msgs_out, updates_in, updates_out;
 	bool gshut;                    /* RFC 8326 graceful shutdown requested (gshut.c) */
 	struct timer *gshut_timer;     /* withdraws everything when it fires; NULL until requested */
+	struct bfd_session *bfd;       /* when cfg.bfd (bfd_link.c) */
+	bool bfd_held;                 /* stopped or not started until BFD is Up */
 };
 
 /* Creates the peer and starts it (ManualStart). cfg is copied. */
@@ -55,6 +57,8 @@ struct bgp_peer *bgp_session_new(struct bgp_speaker *s, const struct bgp_peer_co
 void bgp_session_free(struct bgp_peer *p, uint8_t cease_subcode);
 /* An accepted connection from the peer's address; the session takes fd or closes it. */
 void bgp_session_incoming(struct bgp_peer *p, int fd);
+/* Feeds one event to the FSM and carries out what it decides (bfd_link.c). */
+void bgp_session_event(struct bgp_peer *p, const struct bgp_fsm_input *in);
 /* Routes changed: send the difference if Established. */
 void bgp_session_routes_changed(struct bgp_peer *p);
 /* Announces every advertised route again with the current attributes (if Established). */

@@ -142,7 +142,8 @@ static bool config_same(const struct bgp_peer_config *a, const struct bgp_peer_c
 	       a->passive == b->passive && a->graceful_restart == b->graceful_restart &&
 	       a->gr_time == b->gr_time && a->gr_restarting == b->gr_restarting && addr_same(&a->next_hop_v4, &b->next_hop_v4) &&
 	       addr_same(&a->next_hop_v6, &b->next_hop_v6) &&
-	       addr_same(&a->next_hop_v6_ll, &b->next_hop_v6_ll);
+	       addr_same(&a->next_hop_v6_ll, &b->next_hop_v6_ll) && a->bfd == b->bfd &&
+	       (!a->bfd || bfd_params_equal(&a->bfd_params, &b->bfd_params));
 }
 
 /* Every field of every config checked before anything changes. */
@@ -162,6 +163,8 @@ static bool config_valid(const struct bgp_peer_config *c, const struct bgp_peer_
 		why = "TCP-MD5 password longer than 80";
 	else if (c->gr_time > BGP_GR_TIME_MAX)
 		why = "graceful restart time above 4095";
+	else if (c->bfd && !bfd_params_valid(&c->bfd_params, NULL))
+		why = "BFD intervals outside 10..60000 ms or multiplier outside 2..255";
 	for (size_t k = 0; k < i && !why; k++)
 		if (addr_same(&all[k].address, &c->address) && all[k].port == c->port)
 			why = "duplicate peer";

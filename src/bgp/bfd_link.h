@@ -1,0 +1,19 @@
+/*
+ * Internal to src/bgp: BGP as a client of BFD (bfd_link.c). A peer whose configuration asks for
+ * BFD gets a BFD session to its address; the BGP session may only start while that BFD session
+ * is Up, and is torn down at once when it fails (RFC 5882 §4.3, Cease "BFD Down", RFC 9384).
+ */
+#ifndef INGOT_BGP_BFD_LINK_H
+#define INGOT_BGP_BFD_LINK_H
+
+#include <stdbool.h>
+
+struct bgp_peer;
+
+/* Creates the peer's BFD session when its config asks for one. Returns whether the BGP session
+ * may start now (no BFD configured); otherwise it starts when BFD comes Up. */
+bool bgp_bfd_link_open(struct bgp_peer *p);
+/* Frees the peer's BFD session (the peer hears AdminDown). */
+void bgp_bfd_link_close(struct bgp_peer *p);
+
+#endif

@@ -1,0 +1,254 @@
+/* Test of BGP as a BFD client (bgp/bfd_link.c) over loopback: a BGP peer configured with BFD
+ * does not connect before BFD is Up, connects once it is, is torn down with Cease "BFD Down"
+ * (RFC 9384) when the BFD peer falls silent, and stays down until BFD is Up again; a peer's
+ * AdminDown leaves the session alone. The router side is a bare TCP listener and a BFD peer
+ * driven by hand from 127.0.0.2. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bfd/packet.h"
+#include "bgp/bgp.h"
+#include "bgp/fsm.h"
+#include "core/log.h"
+#include "core/loop.h"
+
+static uint16_t bfd_port;
+
+/* The router: a TCP listener for BGP and two UDP sockets for BFD on 127.0.0.2. */
+static struct {
+	int listen_fd;
+	uint16_t bgp_port;
+	int bfd_rx, bfd_tx;
+	uint32_t speaker_discr;    /* learned from the speaker's packets */
+	bool talking;              /* send BFD Up every 10 ms */
+	enum bfd_state send_state;
+	struct timer *tick;
+} R;
+
+static void stop_cb(void *arg)
+{
+	(void)arg;
+	loop_stop();
+}
+
+static void run_for(int ms)
+{
+	struct timer *t = timer_new(stop_cb, NULL);
+	timer_start(t, mono_from_ms(ms));
+	loop_run();
+	timer_free(t);
+}
+
+static void bfd_send(enum bfd_state st)
+{
+	struct bfd_packet p = { .state = (uint8_t)st, .detect_mult = 3, .my_discr = 0x99,
+				.your_discr = st == BFD_STATE_DOWN ? 0 : R.speaker_discr,
+				.desired_min_tx_us = 20000, .required_min_rx_us = 20000 };
+	uint8_t buf[24];
+	wbuf w = wbuf_make(buf, sizeof(buf));
+	bfd_packet_encode(&w, &p);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(bfd_port) };
+	sa.sin_addr.s_addr = htonl(0x7f000001);
+	sendto(R.bfd_tx, buf, 24, 0, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+/* Reads what the speaker's BFD sent; remembers its discriminator. */
+static void bfd_drain(void)
+{
+	uint8_t buf[64];
+	ssize_t n;
+	while ((n = recv(R.bfd_rx, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		rbuf r = rbuf_make(buf, (size_t)n);
+		struct bfd_packet p;
+		if (bfd_packet_decode(&r, &p) == BFD_RX_OK)
+			R.speaker_discr = p.my_discr;
+	}
+}
+
+static void tick_cb(void *arg)
+{
+	(void)arg;
+	bfd_drain();
+	if (R.talking && R.speaker_discr)
+		bfd_send(R.send_state);
+	timer_start(R.tick, mono_from_ms(10));
+}
+
+static void router_open(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	sa.sin_addr.s_addr = htonl(0x7f000002);
+	R.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int one = 1;
+	setsockopt(R.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(R.listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(R.listen_fd, 8), 0);
+	socklen_t sl = sizeof(sa);
+	getsockname(R.listen_fd, (struct sockaddr *)&sa, &sl);
+	R.bgp_port = ntohs(sa.sin_port);
+	R.bfd_rx = socket(AF_INET, SOCK_DGRAM, 0);
+	sa.sin_port = htons(bfd_port);
+	assert_int_equal(bind(R.bfd_rx, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	R.bfd_tx = socket(AF_INET, SOCK_DGRAM, 0);
+	sa.sin_port = 0;
+	assert_int_equal(bind(R.bfd_tx, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	int ttl = 255;
+	setsockopt(R.bfd_tx, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	R.tick = timer_new(tick_cb, NULL);
+	timer_start(R.tick, mono_from_ms(10));
+}
+
+static void router_close(void)
+{
+	timer_free(R.tick);
+	close(R.listen_fd);
+	close(R.bfd_rx);
+	close(R.bfd_tx);
+}
+
+/* Accepts every pending BGP connection; returns how many there were. */
+static int bgp_accept_all(void)
+{
+	int n = 0, fd;
+	while ((fd = accept(R.listen_fd, NULL, NULL)) >= 0) {
+		n++;
+		close(fd);   /* the speaker sees its connection fail and retries in time */
+	}
+	return n;
+}
+
+static struct bgp_peer_status peer_status(struct bgp_speaker *s)
+{
+	struct bgp_peer_status st;
+	bgp_peer_status(bgp_peer_at(s, 0), &st);
+	return st;
+}
+
+static void test_bgp_waits_for_bfd_and_drops_with_it(void **state)
+{
+	(void)state;
+	router_open();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config c = {
+		.port = R.bgp_port, .peer_as = 64512, .local_as = 64513, .router_id = 0x01020304,
+		.hold_time = 90, .connect_retry_time = 1, .bfd = true,
+		.bfd_params = { .receive_interval_ms = 20, .transmit_interval_ms = 20,
+				.detect_mult = 3, .port = bfd_port },
+	};
+	c.address = ip_addr_v4(0x7f000002);
+	c.source = ip_addr_v4(0x7f000001);
+	assert_true(bgp_set_peers(s, &c, 1));
+
+	/* BFD not Up: no connection attempt at all. */
+	run_for(300);
+	assert_int_equal(bgp_accept_all(), 0);
+	assert_int_equal(peer_status(s).state, BGP_ST_IDLE);
+	assert_int_not_equal(R.speaker_discr, 0);   /* its BFD talks, slowly */
+
+	/* The router's BFD answers: the speaker's BFD comes Up, BGP connects. */
+	bfd_send(BFD_STATE_DOWN);
+	R.send_state = BFD_STATE_UP;
+	R.talking = true;
+	run_for(200);
+	struct bgp_peer_status st = peer_status(s);
+	assert_true(st.state == BGP_ST_CONNECT || st.state == BGP_ST_OPENSENT ||
+		    st.state == BGP_ST_ACTIVE || st.state == BGP_ST_IDLE);
+	int first = bgp_accept_all();
+	run_for(50);
+	first += bgp_accept_all();
+	assert_true(first >= 1);
+
+	/* The router falls silent: BFD Down after 3 × 20 ms, BGP stopped with Cease/10. */
+	R.talking = false;
+	run_for(200);
+	st = peer_status(s);
+	assert_int_equal(st.state, BGP_ST_IDLE);
+	/* Stays down: no new connection for longer than the idle hold and connect retry times. */
+	bgp_accept_all();
+	run_for(2500);
+	assert_int_equal(bgp_accept_all(), 0);
+	assert_int_equal(peer_status(s).state, BGP_ST_IDLE);
+
+	/* BFD back Up: BGP starts again. */
+	bfd_send(BFD_STATE_DOWN);
+	R.talking = true;
+	run_for(300);
+	run_for(50);
+	assert_true(bgp_accept_all() >= 1);
+
+	/* The router takes BFD administratively down: BGP is not stopped for that. */
+	R.send_state = BFD_STATE_ADMIN_DOWN;
+	run_for(100);
+	R.talking = false;
+	run_for(1500);
+	assert_true(bgp_accept_all() >= 1);   /* still trying to connect */
+	bgp_speaker_free(s);
+	router_close();
+}
+
+static void test_bfd_down_tears_down_an_open_session(void **state)
+{
+	(void)state;
+	router_open();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config c = {
+		.port = R.bgp_port, .peer_as = 64512, .local_as = 64513, .router_id = 0x01020304,
+		.hold_time = 90, .bfd = true,
+		.bfd_params = { .receive_interval_ms = 20, .transmit_interval_ms = 20,
+				.detect_mult = 3, .port = bfd_port },
+	};
+	c.address = ip_addr_v4(0x7f000002);
+	c.source = ip_addr_v4(0x7f000001);
+	assert_true(bgp_set_peers(s, &c, 1));
+	run_for(50);
+	bfd_send(BFD_STATE_DOWN);
+	R.send_state = BFD_STATE_UP;
+	R.talking = true;
+	run_for(100);
+	/* Keep the connection open: the speaker sends its OPEN and waits in OpenSent. */
+	int fd = -1;
+	for (int i = 0; i < 20 && fd < 0; i++) {
+		fd = accept(R.listen_fd, NULL, NULL);
+		if (fd < 0)
+			run_for(20);
+	}
+	assert_true(fd >= 0);
+	run_for(50);
+	assert_int_equal(peer_status(s).state, BGP_ST_OPENSENT);
+	R.talking = false;
+	monotime t0 = mono_now();
+	while (peer_status(s).state != BGP_ST_IDLE && mono_to_ms(mono_since(t0)) < 500)
+		run_for(5);
+	int64_t took = mono_to_ms(mono_since(t0));
+	printf("BGP torn down %lld ms after the last BFD packet\n", (long long)took);
+	struct bgp_peer_status st = peer_status(s);
+	assert_int_equal(st.state, BGP_ST_IDLE);
+	assert_int_equal(st.last_sent_code, 6);       /* Cease */
+	assert_int_equal(st.last_sent_subcode, 10);   /* BFD Down, RFC 9384 */
+	assert_true(took <= 150);
+	close(fd);
+	bgp_speaker_free(s);
+	router_close();
+}
+
+int main(void)
+{
+	log_setup(LOGL_WARN, LOG_FORMAT_TEXT, stderr);
+	loop_init();
+	bfd_port = (uint16_t)(20000 + (getpid() + 7919) % 20000);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bgp_waits_for_bfd_and_drops_with_it),
+		cmocka_unit_test(test_bfd_down_tears_down_an_open_session),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	loop_free();
+	return rc;
+}

@@ -18,6 +18,12 @@ void *spk_grow(void *array, size_t *cap, size_t n, size_t elem)
 	return xreallocarray(array, *cap, elem);
 }
 
+void spk_sort(void *array, size_t n, size_t elem, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(array, n, elem, cmp);
+}
+
 static int labels_cmp(const struct cfg_labels *a, const struct cfg_labels *b)
 {
 	for (size_t i = 0; i < a->n && i < b->n; i++) {

@@ -195,7 +195,7 @@ void spk_bgp_fill(const struct spk_ctx *c, struct spk_decision *out)
 	size_t n = 0, cap = 0;
 	for (size_t i = 0; i < in->nservices; i++)
 		service_entries(c, i, out, &entries, &n, &cap);
-	qsort(entries, n, sizeof(*entries), entry_cmp);
+	spk_sort(entries, n, sizeof(*entries), entry_cmp);
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 		while (j < n && entry_cmp(&entries[i], &entries[j]) == 0)

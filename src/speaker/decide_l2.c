@@ -143,7 +143,7 @@ static void own(struct l2_state *st, const ip_addr *ip, const struct member *m, 
 	}
 	if (all)
 		nifaces = 0;
-	qsort(ifaces, nifaces, sizeof(*ifaces), str_ptr_cmp);
+	spk_sort(ifaces, nifaces, sizeof(*ifaces), str_ptr_cmp);
 	size_t k = 0;
 	for (size_t i = 0; i < nifaces; i++) {
 		if (k == 0 || strcmp(ifaces[k - 1], ifaces[i]) != 0)
@@ -217,7 +217,7 @@ void spk_l2_fill(const struct spk_ctx *c, struct spk_decision *out)
 			pairs[np++] = (struct pair){ svc->ips[k], i, svc, pool };
 		}
 	}
-	qsort(pairs, np, sizeof(*pairs), pair_cmp);
+	spk_sort(pairs, np, sizeof(*pairs), pair_cmp);
 
 	struct l2_state st = { .c = c, .out = out };
 	struct member *members = xcalloc(np ? np : 1, sizeof(*members));

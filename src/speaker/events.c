@@ -33,7 +33,7 @@ static int ref_ptr_cmp(const void *pa, const void *pb)
 
 static void refs_finish(struct refs *r)
 {
-	qsort(r->v, r->n, sizeof(*r->v), ref_ptr_cmp);
+	spk_sort(r->v, r->n, sizeof(*r->v), ref_ptr_cmp);
 	size_t k = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		if (k == 0 || spk_svc_ref_cmp(r->v[k - 1], r->v[i]) != 0)
@@ -144,7 +144,7 @@ void spk_events(const struct spk_decision *prev, const struct spk_decision *next
 				      "assigned node \"%s\" with protocol \"layer2\"", ip, node));
 		}
 	}
-	qsort(out->v, out->n, sizeof(*out->v), event_cmp);
+	spk_sort(out->v, out->n, sizeof(*out->v), event_cmp);
 }
 
 void spk_events_free(struct spk_events *ev)

@@ -63,6 +63,9 @@ int spk_service_cmp(const struct spk_service *a, const struct spk_service *b);
 void spk_bgp_fill(const struct spk_ctx *c, struct spk_decision *out);
 void spk_l2_fill(const struct spk_ctx *c, struct spk_decision *out);
 
+/* qsort that accepts an empty (possibly NULL) array. */
+void spk_sort(void *array, size_t n, size_t elem, int (*cmp)(const void *, const void *));
+
 /* Make room for element n in an array of *cap elements (capacity doubles). */
 void *spk_grow(void *array, size_t *cap, size_t n, size_t elem);
 

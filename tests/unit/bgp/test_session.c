@@ -35,6 +35,8 @@ struct rconn {
 	bool got_open, got_eor, got_notification, closed;
 	uint32_t speaker_asn;
 	size_t updates, announced, withdrawn, keepalives;
+	size_t gshut_announced;        /* prefixes announced with GRACEFUL_SHUTDOWN (RFC 8326) */
+	uint8_t open_gr_flags;         /* Restart Flags of the speaker's GR capability */
 	uint8_t notif_code, notif_subcode;
 };
 
@@ -111,6 +113,7 @@ static void router_cb(int fd, int events, void *arg)
 		case BGP_MSG_OPEN:
 			c->got_open = true;
 			c->speaker_asn = bgp_open_asn(&m.u.open);
+			c->open_gr_flags = m.u.open.caps.gr ? m.u.open.caps.gr_flags : 0;
 			if (c->reply_open)
 				router_reply_open(c);
 			if (rt.on_open)
@@ -133,6 +136,10 @@ static void router_cb(int fd, int events, void *arg)
 				c->updates++;
 				c->announced += m.u.update.nlri.n;
 				c->withdrawn += m.u.update.withdrawn.n;
+				for (size_t k = 0; k < m.u.update.attrs.ncommunities; k++)
+					if (m.u.update.attrs.communities[k] ==
+					    BGP_COMMUNITY_GRACEFUL_SHUTDOWN)
+						c->gshut_announced += m.u.update.nlri.n;
 				if (m.u.update.nlri.n > 0) {
 					/* eBGP: our AS in AS_PATH, ourselves as next hop. */
 					assert_int_equal(m.u.update.attrs.aspath[0].asns[0], 65001);
@@ -606,6 +613,58 @@ static void test_route_refresh_is_answered(void **state)
 	router_close();
 }
 
+static bool one_withdrawn(struct router *r) { return r->c[0].withdrawn >= 1; }
+
+static void test_graceful_shutdown_reannounces_then_withdraws(void **state)
+{
+	/* RFC 8326 §3: the route goes out again with GRACEFUL_SHUTDOWN, and is withdrawn only
+	 * after the wait; the session stays up. */
+	router_reset();
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	static const struct bgp_route one = { .prefix = { .addr = { .family = IP_V4,
+		.bytes = { 192, 0, 2, 8 } }, .len = 32 } };
+	struct bgp_peer *p = bgp_peer_at(s, 0);
+	bgp_peer_set_routes(p, &one, 1);
+	run(eor_seen);
+	assert_int_equal(rt.c[0].gshut_announced, 0);
+	monotime t0 = mono_now();
+	bgp_peer_graceful_shutdown(p, 1);
+	run(one_withdrawn);
+	assert_true(mono_to_ms(mono_since(t0)) >= 900);
+	assert_int_equal(rt.c[0].announced, 2);
+	assert_int_equal(rt.c[0].gshut_announced, 1);
+	struct bgp_peer_status st;
+	bgp_peer_status(p, &st);
+	assert_int_equal(st.state, BGP_ST_ESTABLISHED);
+	assert_true(st.graceful_shutdown);
+	assert_int_equal(st.prefixes_advertised, 0);
+	bgp_speaker_free(s);
+	router_close();
+}
+
+static void test_restarting_speaker_sets_restart_state_once(void **state)
+{
+	/* RFC 4724 §4.1: Restart State in the first OPEN after a restart, with the N bit of
+	 * RFC 8538 §2; the routes and End-of-RIB follow, and later OPENs go without it. */
+	router_reset();
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	cfg.graceful_restart = true;
+	cfg.gr_time = 120;
+	cfg.gr_restarting = true;
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	run(eor_seen);
+	assert_true(rt.c[0].open_gr_flags & BGP_GR_FLAG_RESTART);
+	assert_true(rt.c[0].open_gr_flags & BGP_GR_FLAG_NOTIFICATION);
+	assert_false(bgp_peer_at(s, 0)->local_open.caps.gr_flags & BGP_GR_FLAG_RESTART);
+	bgp_speaker_free(s);
+	router_close();
+}
+
 int main(void)
 {
 	log_setup(LOGL_ERROR, LOG_FORMAT_TEXT, stderr);
@@ -618,6 +677,8 @@ int main(void)
 		cmocka_unit_test(test_silent_router_dropped_at_hold_expiry),
 		cmocka_unit_test(test_collision_router_connection_wins),
 		cmocka_unit_test(test_collision_our_connection_wins),
+		cmocka_unit_test(test_graceful_shutdown_reannounces_then_withdraws),
+		cmocka_unit_test(test_restarting_speaker_sets_restart_state_once),
 		cmocka_unit_test(test_md5_right_password),
 		cmocka_unit_test(test_md5_wrong_password),
 		cmocka_unit_test(test_bad_marker_gets_notification),

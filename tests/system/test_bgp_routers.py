@@ -224,6 +224,26 @@ def test_bird_three_node_ecmp_traffic_and_withdraw(bgp_lab, bird, speaker):
     assert all(s["state"] == "Established" for sp in sps for s in sp.status())
 
 
+def test_bird_ipv6_ecmp_traffic_and_withdraw(bgp_lab, bird, speaker):
+    """IPv6 over an IPv6 session (MP_REACH_NLRI, RFC 4760): two nodes, one multipath route."""
+    lab = bgp_lab
+    router = bird(lab.router, asn=lab.router_asn, router_id=router_v4(lab), hold_time=3,
+                  peers=[str(lab.node_lan.v6)])
+    vip = str(lab.service_v6[0x30])
+    prefix = f"{vip}/128"
+    sps = []
+    for node, asn in zip(lab.nodes, lab.node_asns):
+        node.serve_vip(vip)
+        sps.append(speaker(node, [peer_line(router_v6(lab), lab.router_asn, node, asn)], [f"route {prefix}"]))
+    nodes = {n.v6 for n in lab.nodes}
+    router.wait_for(lambda: kernel_gateways(router, prefix, 6) == nodes, timeout=ESTABLISH,
+                    what="IPv6 multipath route in the kernel")
+    assert_traffic_reaches(lab, vip, lab.nodes)
+    sps[0].cmd("withdraw-all")
+    router.wait_for(lambda: kernel_gateways(router, prefix, 6) == {lab.nodes[1].v6}, timeout=ROUTE,
+                    what="node1 withdrawn")
+
+
 def test_frr_ecmp_attributes_traffic_and_route_refresh(bgp_lab, frr, speaker):
     lab = bgp_lab
     router = frr(lab.router, asn=lab.router_asn, router_id=router_v4(lab), hold_time=3,

@@ -1,0 +1,140 @@
+/*
+ * `ingot speaker`: one per node; announces this node's share of the Service IPs over BGP and
+ * answers ARP/NDP for the IPs it is elected for (src/speaker does the work). Option parsing and
+ * process lifetime only.
+ *
+ *   ingot speaker --node-name N [--kubeconfig F] [--context C] [--namespace metallb-system]
+ *                 [--configmap config] [--lb-class C] [--gshut-wait S]
+ *                 [--log-format json|text] [--log-level debug|info|warn|error]
+ *
+ * --node-name defaults to $NODE_NAME (as MetalLB's DaemonSet sets it from spec.nodeName).
+ * SIGTERM or SIGINT: stop answering ARP/NDP, withdraw the BGP routes (after an RFC 8326
+ * graceful-shutdown period of --gshut-wait seconds when given), close the sessions, exit 0.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd/commands.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "k8s/client.h"
+#include "k8s/kubeconfig.h"
+#include "speaker/spkd_k8s.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ingot speaker --node-name N [options]\n"
+		"\n"
+		"  --node-name N         this node's name (default $NODE_NAME)\n"
+		"  --kubeconfig F        kubeconfig file (else $KUBECONFIG, in-cluster, ~/.kube/config)\n"
+		"  --context C           kubeconfig context (default: current-context)\n"
+		"  --namespace NS        where the configuration lives (default metallb-system)\n"
+		"  --configmap NAME      the legacy ConfigMap's name (default config)\n"
+		"  --lb-class C          handle only Services of this loadBalancerClass\n"
+		"                        (default: only Services without one)\n"
+		"  --gshut-wait S        on stop, announce with GRACEFUL_SHUTDOWN (RFC 8326) for S\n"
+		"                        seconds before withdrawing (default 0: withdraw at once)\n"
+		"  --log-format F        text or json (default text)\n"
+		"  --log-level L         debug, info, warn or error (default info)\n");
+}
+
+static struct spkd_k8s *spk;
+static bool stopping;
+
+static void stopped(void *arg)
+{
+	loop_stop();
+}
+
+static void on_signal(int signo, void *arg)
+{
+	if (stopping)
+		return;
+	stopping = true;
+	log_info("speaker", "signal received, stopping", "signal=%d", signo);
+	spkd_k8s_shutdown(spk, stopped, NULL);
+}
+
+int cmd_speaker(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "node-name", required_argument, NULL, 'N' },
+		{ "kubeconfig", required_argument, NULL, 'k' },
+		{ "context", required_argument, NULL, 'c' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "configmap", required_argument, NULL, 'm' },
+		{ "lb-class", required_argument, NULL, 'C' },
+		{ "gshut-wait", required_argument, NULL, 'g' },
+		{ "log-format", required_argument, NULL, 'f' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *kubeconfig = NULL, *context = NULL;
+	struct spkd_k8s_options o = { .node_name = getenv("NODE_NAME"),
+				      .namespace = "metallb-system", .configmap = "config" };
+	enum log_level level = LOGL_INFO;
+	enum log_format format = LOG_FORMAT_TEXT;
+	optind = 1;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		bool ok = true;
+		char *end = NULL;
+		long v;
+		switch (ch) {
+		case 'N': o.node_name = optarg; break;
+		case 'k': kubeconfig = optarg; break;
+		case 'c': context = optarg; break;
+		case 'n': o.namespace = optarg; break;
+		case 'm': o.configmap = optarg; break;
+		case 'C': o.lb_class = optarg; break;
+		case 'g':
+			v = strtol(optarg, &end, 10);
+			ok = end && !*end && v >= 0 && v <= 3600;
+			o.gshut_wait = (uint16_t)(ok ? v : 0);
+			break;
+		case 'f': ok = log_format_parse(optarg, &format); break;
+		case 'l': ok = log_level_parse(optarg, &level); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+		if (!ok) {
+			fprintf(stderr, "ingot speaker: invalid option value: %s\n", optarg);
+			return 2;
+		}
+	}
+	if (optind < argc || !o.node_name || !*o.node_name) {
+		if (optind == argc)
+			fprintf(stderr, "ingot speaker: --node-name (or $NODE_NAME) is required\n");
+		usage(stderr);
+		return 2;
+	}
+	log_setup(level, format, stderr);
+	struct k8s_config cfg;
+	char err[K8S_ERRLEN];
+	if (!k8s_config_auto(kubeconfig, context, &cfg, err)) {
+		log_error("speaker", "cannot find the API server", "reason=%s", err);
+		return 1;
+	}
+	loop_init();
+	struct k8s_client *client = k8s_client_new(&cfg, NULL);
+	log_info("speaker", "API server", "server=%s context=%s", cfg.server, cfg.context);
+	k8s_config_free(&cfg);
+	spk = spkd_k8s_new(client, &o);
+	struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
+	struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	spkd_k8s_start(spk);
+	int rc = loop_run() == 0 ? 0 : 1;
+	spkd_k8s_free(spk);
+	spk = NULL;
+	k8s_client_free(client);
+	sigwatch_free(term);
+	sigwatch_free(intr);
+	loop_free();
+	log_info("speaker", "stopped", "rc=%d", rc);
+	return rc;
+}

@@ -1,0 +1,202 @@
+"""System tests: the seed end to end with `ingot controller` and `ingot speaker` (issue 7).
+
+A real kube-apiserver, `ingot controller` on the host, `ingot speaker` in each node namespace (reaching the
+API server through tests/system/data/speaker/apiproxy.py, see seedlab.py), and the seed's files applied
+unchanged: tests/system/data/bgp.yml or l2.yml, then nginx.yml. No kubelet runs, so the test creates the
+Node objects and the EndpointSlice the nginx Deployment's pods would give (one ready endpoint per node), and
+each node emulates kube-proxy by serving the service IP on lo (Node.serve_vip).
+
+BGP mode: EXTERNAL-IP 198.51.100.1, BIRD (172.30.8.35, AS 64500) holds one route per node and installs a
+3-way ECMP route, client flows reach every node; the API server stopped for 10 s (issue: 30 s; shortened to
+keep the run short, still long enough for every watch to fail and back off) withdraws nothing; SIGTERM of one
+speaker withdraws its route only; a deleted Service is withdrawn everywhere.
+L2 mode: the elected node (MetalLB's hash) and only it answers ARP for 192.168.1.240; kill -9 of its speaker
+plus its Node marked NotReady (the Node-conditions fallback: no SWIM here) moves the IP, failover time
+measured and printed; a deleted Service is withdrawn everywhere.
+
+Run: INGOT_BIN=<build>/ingot /usr/bin/python3 -m pytest tests/system/test_speaker.py (as root).
+"""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fixtures.netns import Node, wait_for
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "data" / "speaker"))
+import seedlab  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+class Seed:
+    """The Kubernetes side of one test: controller, speakers, the seed's objects; all undone at teardown."""
+
+    def __init__(self, cluster, ingot_bin, workdir: Path, testns: str):
+        self.cluster, self.bin, self.workdir, self.ns = cluster, str(ingot_bin), workdir, testns
+        self.bridge = seedlab.ApiBridge(cluster, workdir / "api")
+        self.controller = None
+        self.speakers: dict[str, subprocess.Popen] = {}
+        self.nodes: dict[str, object] = {}
+        self.created_nodes: list[str] = []
+        cluster.kubectl("create", "namespace", "metallb-system", check=False)
+
+    def start_controller(self):
+        log = open(self.workdir / "controller.log", "ab")
+        self.controller = subprocess.Popen([self.bin, "controller", "--kubeconfig", self.cluster.kubeconfig,
+                                            "--log-level", "debug"], stdout=log, stderr=subprocess.STDOUT,
+                                           stdin=subprocess.DEVNULL)
+        log.close()
+
+    def add_node(self, name: str, ns) -> None:
+        self.cluster.apply(seedlab.node_object(name))
+        self.created_nodes.append(name)
+        self.nodes[name] = ns
+        ns.kubeconfig = self.bridge.attach(ns)
+
+    def start_speaker(self, name: str) -> subprocess.Popen:
+        ns = self.nodes[name]
+        proc = ns.popen([self.bin, "speaker", "--node-name", name, "--kubeconfig", ns.kubeconfig,
+                         "--log-level", "debug"], log=f"speaker-{name}.log")
+        self.speakers[name] = proc
+        return proc
+
+    def speaker_log(self, name: str) -> str:
+        path = self.nodes[name].workdir / f"speaker-{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def close(self) -> None:
+        for name, proc in self.speakers.items():
+            self.nodes[name].stop(proc)
+        if self.controller and self.controller.poll() is None:
+            self.controller.terminate()
+            try:
+                self.controller.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.controller.kill()
+                self.controller.wait()
+        self.bridge.close()
+        self.cluster.kubectl("delete", "configmap", "config", "-n", "metallb-system", "--ignore-not-found",
+                             check=False)
+        for n in self.created_nodes:
+            self.cluster.kubectl("delete", "node", n, "--ignore-not-found", "--wait=false", check=False)
+
+
+@pytest.fixture
+def seed(cluster, ingot_bin, tmp_path, testns):
+    s = Seed(cluster, ingot_bin, tmp_path, testns)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def apply_seed(seed, config: str, nodes: list[str], endpoint_ips: list[str]) -> None:
+    seed.cluster.apply((DATA / config).read_text())
+    seed.cluster.apply((DATA / "nginx.yml").read_text(), namespace=seed.ns)
+    seed.cluster.apply(seedlab.endpoint_slice(seed.ns, "nginx", nodes, endpoint_ips))
+
+
+def test_seed_bgp_mode(seed, topology, bird):
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=3)
+    router = seedlab.start_bird(bird, lab.router)
+    names = [f"node{i}" for i in range(1, 4)]
+    for name, ns in zip(names, lab.nodes):
+        seed.add_node(name, ns)
+        ns.serve_vip(seedlab.SEED_BGP_IP)
+    seed.start_controller()
+    for name in names:
+        seed.start_speaker(name)
+    apply_seed(seed, "bgp.yml", names, ["10.244.1.5", "10.244.2.5", "10.244.3.5"])
+
+    # kubectl get service shows the seed's address.
+    wait_for(lambda: seedlab.external_ip(seed.cluster, seed.ns, "nginx") == seedlab.SEED_BGP_IP, timeout=30,
+             what="EXTERNAL-IP 198.51.100.1")
+    print(seed.cluster.kubectl("get", "service", "-n", seed.ns).stdout)
+
+    # BIRD: one route per node, next hop = that node's address; the kernel gets a 3-way ECMP route.
+    prefix = seedlab.SEED_BGP_IP + "/32"
+    wait_for(lambda: seedlab.bird_next_hops(router, prefix) == set(lab.node_ips), timeout=45,
+             what="a route from every node in BIRD")
+    wait_for(lambda: {h["gateway"] for h in lab.router.kernel_routes().get(prefix, [])} == set(lab.node_ips),
+             timeout=15, what="3-way ECMP route in the router's kernel")
+
+    # Client traffic reaches every node.
+    counts = lab.client.probe(seedlab.SEED_BGP_IP, flows=96)
+    assert set(counts) == set(names), counts
+
+    # The API server away for 10 s withdraws nothing.
+    seed.cluster.stop_apiserver()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            assert seedlab.bird_next_hops(router, prefix) == set(lab.node_ips)
+            time.sleep(1)
+    finally:
+        seed.cluster.start_apiserver()
+    assert any("API server unreachable" in seed.speaker_log(n) for n in names)
+    assert seedlab.bird_next_hops(router, prefix) == set(lab.node_ips)
+
+    # SIGTERM: that node withdraws, the others stay.
+    seed.speakers["node3"].send_signal(signal.SIGTERM)
+    assert seed.speakers["node3"].wait(timeout=15) == 0
+    wait_for(lambda: seedlab.bird_next_hops(router, prefix) == set(lab.node_ips[:2]), timeout=10,
+             what="node3's route withdrawn")
+
+    # A deleted Service is withdrawn everywhere.
+    seed.cluster.kubectl("delete", "service", "nginx", "-n", seed.ns)
+    wait_for(lambda: not seedlab.bird_route(router, prefix), timeout=20, what="route withdrawn from BIRD")
+
+
+def test_seed_l2_mode(seed, topology):
+    lab = seedlab.build_l2_seed_lab(topology, Node, nodes=3)
+    names = [f"node{i}" for i in range(1, 4)]
+    macs = {}
+    for name, ns in zip(names, lab.nodes):
+        seed.add_node(name, ns)
+        macs[name] = ns.mac().lower()
+        ns.serve_vip(seedlab.SEED_L2_IP)
+    seed.start_controller()
+    for name in names:
+        seed.start_speaker(name)
+    apply_seed(seed, "l2.yml", names, ["10.244.1.5", "10.244.2.5", "10.244.3.5"])
+
+    wait_for(lambda: seedlab.external_ip(seed.cluster, seed.ns, "nginx") == seedlab.SEED_L2_IP, timeout=30,
+             what="EXTERNAL-IP 192.168.1.240")
+    owner = seedlab.l2_owner(names, seedlab.SEED_L2_IP)
+    wait_for(lambda: seedlab.arping_macs(lab.client, seedlab.SEED_L2_IP) == {macs[owner]}, timeout=20,
+             what=f"ARP answer from the elected node {owner}")
+    # Only the owner answers, several requests in a row.
+    assert seedlab.arping_macs(lab.client, seedlab.SEED_L2_IP, count=3, wait=2) == {macs[owner]}
+    counts = lab.client.probe(seedlab.SEED_L2_IP, flows=16)
+    assert set(counts) == {owner}, counts
+
+    # Node failure: kill -9 of the owner's speaker, its Node marked NotReady (the failure signal without
+    # a failure detector); the next node in hash order takes over.
+    survivors = [n for n in names if n != owner]
+    heir = seedlab.l2_owner(survivors, seedlab.SEED_L2_IP)
+    # The client talks to the service IP already: its neighbour entry is what the takeover must change.
+    assert lab.client.ping(seedlab.SEED_L2_IP)
+    assert lab.client.neigh_lladdr(seedlab.SEED_L2_IP) == macs[owner]
+    t0 = time.monotonic()
+    seed.speakers[owner].send_signal(signal.SIGKILL)
+    seedlab.set_node_ready(seed.cluster, owner, "False")
+    t_marked = time.monotonic()
+    wait_for(lambda: lab.client.neigh_lladdr(seedlab.SEED_L2_IP) == macs[heir], timeout=20, interval=0.01,
+             what=f"the client's neighbour entry moving to {heir} after {owner} failed")
+    t1 = time.monotonic()
+    print(f"L2 failover {owner} -> {heir}: {t1 - t0:.3f} s from kill -9 "
+          f"({t1 - t_marked:.3f} s after the Node was marked NotReady)")
+    assert seedlab.arping_macs(lab.client, seedlab.SEED_L2_IP, count=2, wait=2) == {macs[heir]}
+    counts = lab.client.probe(seedlab.SEED_L2_IP, flows=16)
+    assert set(counts) == {heir}, counts
+
+    # A deleted Service is withdrawn everywhere: nobody answers ARP.
+    seed.cluster.kubectl("delete", "service", "nginx", "-n", seed.ns)
+    wait_for(lambda: not seedlab.arping_macs(lab.client, seedlab.SEED_L2_IP), timeout=15,
+             what="no ARP answer after the Service is deleted")

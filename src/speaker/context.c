@@ -80,6 +80,12 @@ void spk_ctx_init(struct spk_ctx *c, const struct spk_inputs *in)
 			c->live[c->nlive++] = c->live[i];
 		}
 	}
+	if (c->nnodes)
+		c->eligible = xcalloc(c->nnodes, sizeof(*c->eligible));
+	for (size_t i = 0; i < c->nnodes; i++) {
+		if (spk_ctx_live(c, c->nodes[i]->name) && !spk_ctx_excluded(c, c->nodes[i]))
+			c->eligible[c->neligible++] = c->nodes[i];
+	}
 	c->self = in->node_name ? spk_ctx_node(c, in->node_name) : NULL;
 	c->self_eligible = c->self && !spk_ctx_excluded(c, c->self);
 	if (in->nservices) {
@@ -95,6 +101,7 @@ void spk_ctx_free(struct spk_ctx *c)
 		spk_serving_free(&c->serving[i]);
 	free(c->serving);
 	free(c->nodes);
+	free(c->eligible);
 	free(c->live);
 	memset(c, 0, sizeof(*c));
 }

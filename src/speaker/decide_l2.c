@@ -178,13 +178,11 @@ static void own(struct l2_state *st, const ip_addr *ip, const struct member *m, 
 static void elect(struct l2_state *st, const ip_addr *ip, const struct member *m, size_t nm)
 {
 	const struct spk_ctx *c = st->c;
-	const char **names = xcalloc(c->nnodes ? c->nnodes : 1, sizeof(*names));
-	int32_t *weights = xcalloc(c->nnodes ? c->nnodes : 1, sizeof(*weights));
+	const char **names = xcalloc(c->neligible ? c->neligible : 1, sizeof(*names));
+	int32_t *weights = xcalloc(c->neligible ? c->neligible : 1, sizeof(*weights));
 	size_t n = 0;
-	for (size_t i = 0; i < c->nnodes; i++) {
-		const struct spk_node *node = c->nodes[i];
-		if (!spk_ctx_live(c, node->name) || spk_ctx_excluded(c, node))
-			continue;
+	for (size_t i = 0; i < c->neligible; i++) {
+		const struct spk_node *node = c->eligible[i];
 		if (candidate(c, m, nm, node, &weights[n]))
 			names[n++] = node->name;
 	}

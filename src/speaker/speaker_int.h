@@ -25,6 +25,8 @@ struct spk_ctx {
 	size_t nnodes;
 	const char **live;               /* sorted, unique; unused when in->all_live */
 	size_t nlive;
+	const struct spk_node **eligible;  /* nodes that are live and not excluded, sorted */
+	size_t neligible;
 	const struct spk_node *self;     /* NULL when this node has no Node object */
 	bool self_eligible;              /* known and not excluded */
 	struct spk_serving *serving;     /* one per input Service */

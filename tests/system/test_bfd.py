@@ -10,8 +10,8 @@ check, through each router's own CLI and kernel:
 * a dead node (SIGKILL or SIGSTOP of the driver, or the node's link set down) makes the router
   drop the route in under 1 s (the BGP hold time is 90 s: only BFD can do that);
 * the router dying (every daemon SIGSTOPped, or its link set down) makes ingot tear its BGP
-  session down in under 1 s, with Cease/BFD Down (RFC 9384), and the session stays down while
-  BFD is down.
+  session down in under 1 s, with Cease/BFD Down (RFC 9384), the session stays down while
+  BFD is down, and comes back once the router and BFD are back.
 
 A SIGKILLed process's kernel closes its TCP connection at once, so for SIGKILL the BGP session
 may drop through TCP before BFD notices; SIGSTOP and link-down are the cases only BFD detects.
@@ -271,6 +271,26 @@ def test_router_death_drops_bgp_fast(bgp_lab, router_factory, bfd_driver, death)
         # While BFD is down the session stays down: no new connection attempt.
         time.sleep(3.0)
         assert probe.bgp_state() == "Idle", probe.events
+        # The router comes back: BFD Up first, then BGP re-establishes and the route returns.
+        t1 = time.monotonic()
+        if death == "sigstop":
+            for p in router.procs:
+                os.kill(p.pid, signal.SIGCONT)
+        else:
+            lab.router.run([IP, "link", "set", "eth0", "up"])
+        router.wait_for(lambda: router_bfd_up(router, node.v4)[0], timeout=30, interval=0.1,
+                        what="BFD Up again")
+        ev = router.wait_for(lambda: probe.first_bgp_event_after("Established", t1), timeout=60,
+                             interval=0.1, what="ingot's BGP session Established again")
+        router.wait_for(lambda: ROUTE in router.kernel_routes(), timeout=20, interval=0.1,
+                        what=f"{ROUTE} back in the router's kernel")
+        print(f"[{router.kind}] router back: BFD Up, then BGP re-established after "
+              f"{ev['t_ms'] / 1000.0 - t1:.1f} s, route in the router's kernel")
+        with probe.lock:
+            states = [e["bgp"] for e in probe.events if "bgp" in e and e["t_ms"] / 1000.0 >= t0]
+        # Between the teardown and BFD coming back the session never left Idle.
+        first_start = next(i for i, st in enumerate(states) if st != "Idle")
+        assert all(st == "Idle" for st in states[:first_start]), states
     finally:
         for p in router.procs:
             if p.poll() is None:

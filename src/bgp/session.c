@@ -118,16 +118,26 @@ static void conn_close(struct bgp_conn *c)
 	conn_init(c);
 }
 
-static void conn_adopt(struct bgp_conn *c, int fd, bool outbound, watch_fn fn, void *arg)
+/* Our addresses on the connection: the one the socket has, and the link-local one for an
+ * on-link IPv6 peer (RFC 2545 §3). */
+static void conn_local(struct bgp_conn *c, const ip_addr *peer)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0)
+		c->local = bgp_from_sockaddr(&ss);
+	if (!bgp_link_local_next_hop(&c->local, peer, &c->local_ll))
+		memset(&c->local_ll, 0, sizeof(c->local_ll));
+}
+
+static void conn_adopt(struct bgp_conn *c, int fd, bool outbound, const ip_addr *peer,
+		       watch_fn fn, void *arg)
 {
 	conn_close(c);
 	c->fd = fd;
 	c->outbound = outbound;
 	c->in = xmalloc(BGP_CONN_IN_CAP);
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		c->local = bgp_from_sockaddr(&ss);
+	conn_local(c, peer);
 	c->watch = watch_new(fd, WATCH_READ, fn, arg);
 }
 
@@ -280,6 +290,11 @@ static void ribout_ctx(const struct bgp_peer *p, struct bgp_ribout_ctx *ctx)
 	if (ctx->next_hop_v6.family != IP_V6 && p->cur.local.family == IP_V6)
 		ctx->next_hop_v6 = p->cur.local;
 	ctx->next_hop_v6_ll = p->cfg.next_hop_v6_ll;
+	/* RFC 2545 §3: with ourselves as the global next hop, our link-local address too when the
+	 * peer is on our link. */
+	if (ctx->next_hop_v6_ll.family != IP_V6 && p->cfg.next_hop_v6.family != IP_V6 &&
+	    ctx->next_hop_v6.family == IP_V6)
+		ctx->next_hop_v6_ll = p->cur.local_ll;
 	ctx->graceful_shutdown = p->gshut;
 	ctx->families = p->neg.families;
 	if (ctx->next_hop_v4.family != IP_V4)
@@ -367,7 +382,7 @@ static void connect_peer(struct bgp_peer *p)
 		fsm_simple(p, BGP_EV_TCP_FAILS);
 		return;
 	}
-	conn_adopt(&p->cur, fd, true, conn_cb, p);
+	conn_adopt(&p->cur, fd, true, &p->cfg.address, conn_cb, p);
 	p->cur.connecting = true;
 	watch_set(p->cur.watch, WATCH_WRITE);
 }
@@ -584,10 +599,7 @@ static void conn_cb(int fd, int events, void *arg)
 			return;
 		}
 		c->connecting = false;
-		struct sockaddr_storage ss;
-		sl = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-			c->local = bgp_from_sockaddr(&ss);
+		conn_local(c, &p->cfg.address);
 		watch_set(c->watch, WATCH_READ);
 		fsm_simple(p, BGP_EV_TCP_CONNECTED);
 		return;
@@ -693,12 +705,12 @@ void bgp_session_incoming(struct bgp_peer *p, int fd)
 		return;
 	case BGP_IN_ACCEPT:
 		/* §8.2.2 Connect/Active, Event 17: take it (an outgoing attempt is dropped). */
-		conn_adopt(&p->cur, fd, false, conn_cb, p);
+		conn_adopt(&p->cur, fd, false, &p->cfg.address, conn_cb, p);
 		fsm_simple(p, BGP_EV_TCP_CONNECTED);
 		return;
 	case BGP_IN_COLLISION:
 		/* §6.8: send our OPEN, wait for the peer's, then decide. */
-		conn_adopt(&p->pending, fd, false, pending_cb, p);
+		conn_adopt(&p->pending, fd, false, &p->cfg.address, pending_cb, p);
 		send_open(p, &p->pending);
 		if (!conn_flush(&p->pending))
 			conn_close(&p->pending);

@@ -29,6 +29,7 @@ struct bgp_conn {
 	uint8_t *out;                  /* write queue: out[out_off..out_len) unsent */
 	size_t out_off, out_len, out_cap;
 	ip_addr local;                 /* our address on this connection */
+	ip_addr local_ll;              /* our link-local address towards an on-link IPv6 peer */
 };
 
 struct bgp_peer {
@@ -67,6 +68,9 @@ struct sockaddr_storage;
 socklen_t bgp_to_sockaddr(const ip_addr *a, uint16_t port, struct sockaddr_storage *ss);
 /* IPv4-mapped IPv6 addresses come back as IPv4. */
 ip_addr bgp_from_sockaddr(const struct sockaddr_storage *ss);
+/* Our link-local address on the interface holding `local` when `peer` is on that link
+ * (RFC 2545 §3, nexthop.c); false when there is none. */
+bool bgp_link_local_next_hop(const ip_addr *local, const ip_addr *peer, ip_addr *out);
 /* Sets TCP-MD5 for addr on fd (RFC 2385); password NULL or "" clears it. */
 bool bgp_set_md5(int fd, const ip_addr *addr, const char *password);
 

@@ -172,6 +172,8 @@ def test_bird_ebgp_and_ibgp_attributes_v4_v6(bgp_lab, bird, speaker):
             assert p["large_communities"] == [(65000, 7, 9)], p
             assert "ext_community" in p["attrs"], p
             assert p["next_hop"] == addr(n1 if p is ext else n2), p
+            if prefix == v6:   # RFC 2545 §3: on-link peer, so the link-local next hop follows
+                assert "fe80:" in p["attrs"]["next_hop"], p["attrs"]
 
 
 def test_gobgp_ebgp_and_ibgp_attributes(bgp_lab, gobgp, speaker):

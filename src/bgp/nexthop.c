@@ -1,0 +1,58 @@
+/*
+ * The IPv6 link-local next hop (RFC 2545 §3): MP_REACH_NLRI carries our link-local address after
+ * the global one "if and only if the BGP speaker shares a common subnet with the entity identified
+ * by the global IPv6 address ... and the peer the route is being advertised to". Our global next
+ * hop is the session's own address, so the test is whether the peer lies inside a prefix of the
+ * interface that holds that address; the link-local address is then that interface's.
+ */
+#include "bgp/session.h"
+
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <string.h>
+
+static unsigned mask_len(const struct sockaddr_in6 *m)
+{
+	unsigned len = 0;
+	for (size_t i = 0; i < 16; i++)
+		len += (unsigned)__builtin_popcount(m->sin6_addr.s6_addr[i]);
+	return len;
+}
+
+static bool is_link_local(const uint8_t *b)
+{
+	return b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
+}
+
+bool bgp_link_local_next_hop(const ip_addr *local, const ip_addr *peer, ip_addr *out)
+{
+	if (local->family != IP_V6 || peer->family != IP_V6 || is_link_local(local->bytes))
+		return false;
+	struct ifaddrs *all;
+	if (getifaddrs(&all) != 0)
+		return false;
+	const char *ifname = NULL;
+	for (struct ifaddrs *i = all; i && !ifname; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 || !i->ifa_netmask)
+			continue;
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)i->ifa_addr;
+		if (memcmp(a->sin6_addr.s6_addr, local->bytes, 16) != 0)
+			continue;
+		ip_prefix subnet = ip_prefix_make(local,
+						  mask_len((const struct sockaddr_in6 *)i->ifa_netmask));
+		if (ip_prefix_contains(&subnet, peer))
+			ifname = i->ifa_name;
+	}
+	bool found = false;
+	for (struct ifaddrs *i = all; i && ifname && !found; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 || strcmp(i->ifa_name, ifname))
+			continue;
+		const uint8_t *b = ((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr.s6_addr;
+		if (is_link_local(b)) {
+			*out = ip_addr_from_bytes(IP_V6, b);
+			found = true;
+		}
+	}
+	freeifaddrs(all);
+	return found;
+}

@@ -48,6 +48,7 @@ struct bgp_peer_config {
 	uint32_t router_id;            /* host order, non-zero */
 	ip_addr source;                /* IP_NONE: the kernel picks */
 	uint16_t hold_time;            /* 0: 90 */
+	uint16_t keepalive_time;       /* 0: a third of the negotiated hold time */
 	uint16_t connect_retry_time;   /* 0: 120 */
 	const char *password;          /* TCP-MD5 (RFC 2385); NULL or "" for none; copied */
 	uint8_t ebgp_multihop;         /* TTL for external peers; 0: 1 (directly connected) */

@@ -300,6 +300,10 @@ static void take_open(struct bgp_fsm *f, const struct bgp_negotiated *neg)
 	f->hold_time = neg ? neg->hold_time : f->cfg.hold_time;
 	/* RFC 4271 §4.4 / §10: keepalives at a third of the hold time; none when it is 0. */
 	f->keepalive_time = f->hold_time == 0 ? 0 : (uint16_t)(f->hold_time / 3 ? f->hold_time / 3 : 1);
+	/* A configured interval, if shorter than the hold time (§4.4: keepalives often enough
+	 * that the hold timer does not expire). */
+	if (f->hold_time != 0 && f->cfg.keepalive_time != 0 && f->cfg.keepalive_time < f->hold_time)
+		f->keepalive_time = f->cfg.keepalive_time;
 	f->gr_n = neg && neg->gr_n;
 }
 

@@ -89,6 +89,8 @@ struct bgp_fsm_config {
 	const char *peer;              /* for logs, borrowed */
 	uint16_t hold_time;            /* what we propose [90] (RFC 4271 §10) */
 	uint16_t connect_retry_time;   /* [120] (RFC 4271 §10) */
+	uint16_t keepalive_time;       /* [a third of the negotiated hold time]; used only when
+					* below the negotiated hold time (RFC 4271 §4.4) */
 	uint16_t open_hold_time;       /* hold timer in OpenSent [240] (RFC 4271 §8.2.2) */
 	uint16_t idle_hold_time;       /* first backoff [2] */
 	uint16_t idle_hold_max;        /* backoff cap [120] */

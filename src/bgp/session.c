@@ -753,6 +753,7 @@ struct bgp_peer *bgp_session_new(struct bgp_speaker *s, const struct bgp_peer_co
 		.peer = p->name,
 		.hold_time = cfg->hold_time,
 		.connect_retry_time = cfg->connect_retry_time,
+		.keepalive_time = cfg->keepalive_time,
 		.passive = cfg->passive,
 		/* Differs between nodes and between runs. */
 		.jitter_seed = ((uint32_t)mono_to_ns(mono_now()) ^ cfg->router_id ^

@@ -137,7 +137,8 @@ static bool config_same(const struct bgp_peer_config *a, const struct bgp_peer_c
 	return addr_same(&a->address, &b->address) && a->port == b->port &&
 	       a->peer_as == b->peer_as && a->local_as == b->local_as &&
 	       a->router_id == b->router_id && addr_same(&a->source, &b->source) &&
-	       a->hold_time == b->hold_time && a->connect_retry_time == b->connect_retry_time &&
+	       a->hold_time == b->hold_time && a->keepalive_time == b->keepalive_time &&
+	       a->connect_retry_time == b->connect_retry_time &&
 	       str_same(a->password, b->password) && a->ebgp_multihop == b->ebgp_multihop &&
 	       a->passive == b->passive && a->graceful_restart == b->graceful_restart &&
 	       a->gr_time == b->gr_time && a->gr_restarting == b->gr_restarting && addr_same(&a->next_hop_v4, &b->next_hop_v4) &&

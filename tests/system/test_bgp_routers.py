@@ -286,7 +286,8 @@ def test_hold_timer_both_ways_bird(bgp_lab, bird, speaker):
     n1 = lab.nodes[0]
     router = bird(lab.router, asn=lab.router_asn, router_id=router_v4(lab), hold_time=3, keepalive_time=1,
                   peers=[n1.v4])
-    sp = speaker(n1, [peer_line(router_v4(lab), lab.router_asn, n1, 64513)], ["route 203.0.113.9/32"])
+    sp = speaker(n1, [peer_line(router_v4(lab), lab.router_asn, n1, 64513, "keepalive=1")],
+                 ["route 203.0.113.9/32"])
     router.wait_for(lambda: router.established(), timeout=ESTABLISH, what="Established")
     sp.signal(signal.SIGSTOP)
     try:

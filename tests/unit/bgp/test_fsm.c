@@ -179,6 +179,20 @@ static void test_hold_time_negotiation(void **state)
 	bgp_fsm_handle(&f, &in, now);
 	assert_int_equal(f.hold_time, 30);
 	assert_int_equal(f.keepalive_time, 10);
+	/* A configured keepalive interval counts while it is below the hold time. */
+	struct bgp_fsm g;
+	init(&g, false);
+	g.cfg.keepalive_time = 4;
+	ev(&g, BGP_EV_MANUAL_START);
+	ev(&g, BGP_EV_TCP_CONNECTED);
+	bgp_fsm_handle(&g, &in, now);
+	assert_int_equal(g.keepalive_time, 4);
+	init(&g, false);
+	g.cfg.keepalive_time = 30;
+	ev(&g, BGP_EV_MANUAL_START);
+	ev(&g, BGP_EV_TCP_CONNECTED);
+	bgp_fsm_handle(&g, &in, now);
+	assert_int_equal(g.keepalive_time, 10);
 	/* RFC 4271 §6.2: 1 and 2 never reach the FSM: the decoder refuses them (2/6). */
 	const uint8_t bytes[] = {
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,

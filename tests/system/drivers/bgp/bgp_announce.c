@@ -6,10 +6,11 @@
  *
  * Prints "ready", then reads commands on stdin, one per line, and answers each with one line
  * ("ok", a JSON object, or "error: ..."):
- *   peer ADDR as=N local-as=N router-id=IPV4 [port=N] [passive] [hold=N] [connect-retry=N]
+ *   peer ADDR as=N local-as=N router-id=IPV4 [port=N] [passive] [hold=N] [keepalive=N]
+ *        [connect-retry=N]
  *        [md5=PASSWORD] [multihop=TTL] [source=IP] [gr] [gr-time=N] [gr-restarting]
  *        [next-hop=IPV4] [next-hop6=IPV6] [next-hop6-ll=IPV6]
- *                 declare a peer (keepalive is a third of the negotiated hold time)
+ *                 declare a peer (keepalive: a third of the negotiated hold time by default)
  *   start         apply the declared peers (bgp_set_peers) with the routes so far; later `peer`
  *                 lines apply at once
  *   route PREFIX [local-pref=N] [med=N] [community=A:B[,A:B...]]
@@ -113,6 +114,8 @@ static bool peer_option(struct bgp_peer_config *c, char *pw, const char *key, co
 		return val && parse_u16(val, &c->port);
 	if (strcmp(key, "hold") == 0)
 		return val && parse_u16(val, &c->hold_time);
+	if (strcmp(key, "keepalive") == 0)
+		return val && parse_u16(val, &c->keepalive_time);
 	if (strcmp(key, "connect-retry") == 0)
 		return val && parse_u16(val, &c->connect_retry_time);
 	if (strcmp(key, "gr-time") == 0)

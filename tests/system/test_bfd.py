@@ -38,7 +38,8 @@ from fixtures.netns import IP, wait_for
 from fixtures.routers import Peer
 
 REPO = Path(__file__).resolve().parent.parent.parent
-ROUTE = "203.0.113.10/32"
+ROUTES = {4: "203.0.113.10/32", 6: "2001:db8:5e::10/128"}
+ROUTE = ROUTES[4]
 INTERVAL_MS = 100
 MULT = 3
 LIMIT_S = 1.0
@@ -69,13 +70,15 @@ def bfd_driver() -> Path:
 class Probe:
     """One bfd-probe in a node namespace; its JSON event lines are collected by a thread."""
 
-    def __init__(self, node, driver: Path, router_ip: str, router_asn: int, node_asn: int):
+    def __init__(self, node, driver: Path, router_ip: str, router_asn: int, node_asn: int,
+                 family: int = 4):
         self.node = node
+        local, route = (node.v4, ROUTES[4]) if family == 4 else (node.v6, ROUTES[6])
         self.events: list[dict] = []
         self.lock = threading.Lock()
-        argv = [driver, "--peer", router_ip, "--local", node.v4, "--rx", INTERVAL_MS,
+        argv = [driver, "--peer", router_ip, "--local", local, "--rx", INTERVAL_MS,
                 "--tx", INTERVAL_MS, "--mult", MULT, "--bgp", f"{router_asn},{node_asn},{node.v4}",
-                "--route", ROUTE]
+                "--route", route]
         self.log = node.workdir / "bfd-probe.log"
         node.workdir.mkdir(parents=True, exist_ok=True)
         self.proc = node.popen(argv, stdout=subprocess.PIPE, stderr=open(self.log, "ab"))
@@ -117,10 +120,10 @@ class Probe:
         return self.log.read_text(errors="replace")[-4000:]
 
 
-def start_bird(bird, lab, node):
+def start_bird(bird, lab, node_ip):
     """BIRD with BGP to the node and BFD at 100 ms x 3 (`protocol bfd` interface options)."""
     r = bird(lab.router, asn=lab.router_asn, router_id=lab.node_lan.v4_host(1),
-             peers=[Peer(node.v4, lab.node_asns[0])], bfd=True, start=False)
+             peers=[Peer(node_ip, lab.node_asns[0])], bfd=True, start=False)
     conf = r.conf.read_text().replace(
         "protocol bfd bfd1 { }",
         f'protocol bfd bfd1 {{ interface "*" {{ interval {INTERVAL_MS} ms; multiplier {MULT}; }}; }}')
@@ -129,11 +132,11 @@ def start_bird(bird, lab, node):
     return r
 
 
-def start_frr(frr, lab, node):
+def start_frr(frr, lab, node_ip):
     """FRR (zebra, bfdd, bgpd) with BGP to the node using a BFD profile of 100 ms x 3."""
-    extra = (f"router bgp {lab.router_asn}\n neighbor {node.v4} bfd profile fast\nexit\n")
+    extra = (f"router bgp {lab.router_asn}\n neighbor {node_ip} bfd profile fast\nexit\n")
     r = frr(lab.router, asn=lab.router_asn, router_id=lab.node_lan.v4_host(1),
-            peers=[Peer(node.v4, lab.node_asns[0])], bfd=True, extra=extra, start=False)
+            peers=[Peer(node_ip, lab.node_asns[0])], bfd=True, extra=extra, start=False)
     (r.dir / "bfdd.conf").write_text(
         "hostname bfdd\n"
         f"log file {r.dir / 'bfdd.log'}\n"
@@ -178,29 +181,31 @@ def check_negotiated(router, details) -> None:
         assert details.get("detect-multiplier") == MULT, details
 
 
-def bring_up(router, probe, lab, node) -> None:
+def bring_up(router, probe, lab, node, family: int = 4) -> None:
+    node_ip, route = (node.v4, ROUTES[4]) if family == 4 else (node.v6, ROUTES[6])
+
     def up():
-        ok, details = router_bfd_up(router, node.v4)
+        ok, details = router_bfd_up(router, node_ip)
         return details if ok else None
     details = router.wait_for(up, timeout=20, interval=0.1, what="BFD session Up")
     print(f"\n[{router.kind}] BFD Up: {details}")
     check_negotiated(router, details)
     try:
-        router.wait_for(lambda: ROUTE in router.kernel_routes(), timeout=20, interval=0.1,
-                        what=f"{ROUTE} in the router's kernel")
+        router.wait_for(lambda: route in router.kernel_routes(family), timeout=20, interval=0.1,
+                        what=f"{route} in the router's kernel")
     except (TimeoutError, RuntimeError) as exc:
         raise AssertionError(f"{exc}\nprobe events: {probe.events}\n{probe.logs()}") from None
     assert probe.bgp_state() == "Established", probe.events
 
 
-def time_route_gone(router, deadline_s: float = 5.0) -> float:
+def time_route_gone(router, family: int = 4, deadline_s: float = 5.0) -> float:
     """Seconds from now until the route leaves the router's kernel (polling every ~10 ms)."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < deadline_s:
-        if ROUTE not in router.kernel_routes():
+        if ROUTES[family] not in router.kernel_routes(family):
             return time.monotonic() - t0
         time.sleep(0.005)
-    raise AssertionError(f"{ROUTE} still in the router's kernel after {deadline_s} s")
+    raise AssertionError(f"{ROUTES[family]} still in the router's kernel after {deadline_s} s")
 
 
 ROUTERS = ["bird", "frr"]
@@ -208,19 +213,22 @@ ROUTERS = ["bird", "frr"]
 
 @pytest.fixture
 def router_factory(request, bird, frr):
-    return {"bird": lambda lab, node: start_bird(bird, lab, node),
-            "frr": lambda lab, node: start_frr(frr, lab, node)}[request.param]
+    return {"bird": lambda lab, node_ip: start_bird(bird, lab, node_ip),
+            "frr": lambda lab, node_ip: start_frr(frr, lab, node_ip)}[request.param]
 
 
 @pytest.mark.parametrize("bgp_lab", [1], indirect=True)
 @pytest.mark.parametrize("router_factory", ROUTERS, indirect=True)
 @pytest.mark.parametrize("death", ["sigkill", "sigstop", "link-down"])
-def test_dead_node_route_gone_fast(bgp_lab, router_factory, bfd_driver, death):
+@pytest.mark.parametrize("family", [4, 6])
+def test_dead_node_route_gone_fast(bgp_lab, router_factory, bfd_driver, death, family):
     lab, node = bgp_lab, bgp_lab.nodes[0]
-    router = router_factory(lab, node)
-    probe = Probe(node, bfd_driver, lab.node_lan.v4_host(1), lab.router_asn, lab.node_asns[0])
+    node_ip = node.v4 if family == 4 else node.v6
+    router_ip = lab.node_lan.v4_host(1) if family == 4 else lab.node_lan.v6_host(1)
+    router = router_factory(lab, node_ip)
+    probe = Probe(node, bfd_driver, router_ip, lab.router_asn, lab.node_asns[0], family)
     try:
-        bring_up(router, probe, lab, node)
+        bring_up(router, probe, lab, node, family)
         time.sleep(1.0)   # a steady state: slow start is long over
         if death == "sigkill":
             probe.signal(signal.SIGKILL)
@@ -229,11 +237,11 @@ def test_dead_node_route_gone_fast(bgp_lab, router_factory, bfd_driver, death):
         else:
             node.run([IP, "link", "set", "eth0", "down"])
         t0 = time.monotonic()
-        took = time_route_gone(router)
-        wait_for(lambda: not router_bfd_up(router, node.v4)[0], timeout=2, interval=0.01,
+        took = time_route_gone(router, family)
+        wait_for(lambda: not router_bfd_up(router, node_ip)[0], timeout=2, interval=0.01,
                  what="the router's BFD session leaving Up")
         bfd_took = time.monotonic() - t0
-        print(f"[{router.kind}] node dead by {death}: route gone from the router's kernel after "
+        print(f"[{router.kind} IPv{family}] node dead by {death}: route gone from the router's kernel after "
               f"{took * 1000:.0f} ms, router's BFD Down seen after {bfd_took * 1000:.0f} ms "
               f"(BFD {INTERVAL_MS} ms x {MULT}, BGP hold 90 s)")
         assert took < LIMIT_S
@@ -250,7 +258,7 @@ def test_router_death_drops_bgp_fast(bgp_lab, router_factory, bfd_driver, death)
     nothing, so only BFD can tell ingot.  (A SIGKILLed router's kernel resets the TCP
     connection, which drops the session in a few ms without BFD.)"""
     lab, node = bgp_lab, bgp_lab.nodes[0]
-    router = router_factory(lab, node)
+    router = router_factory(lab, node.v4)
     probe = Probe(node, bfd_driver, lab.node_lan.v4_host(1), lab.router_asn, lab.node_asns[0])
     try:
         bring_up(router, probe, lab, node)

@@ -140,13 +140,16 @@ static void sync_one(struct controller *ctl, const char *key)
 	}
 	struct svc_view v;
 	svc_view_build(&v, svc, namespace_of(ctl, k8s_meta(svc, "namespace")));
-	if (!svc_class_handled(v.svc.lb_class, ctl->lb_class)) {
+	ip_addr before[2];
+	size_t had = alloc_service_ips(ctl->alloc, v.svc.namespace, v.svc.name, before, NULL);
+	/* Another class is not ours; but a Service of ours that stopped being a LoadBalancer had to
+	 * drop its class, and still gets its status and annotation cleared. */
+	bool left_lb = had && v.svc.type != SVC_TYPE_LOAD_BALANCER;
+	if (!svc_class_handled(v.svc.lb_class, ctl->lb_class) && !left_lb) {
 		release(ctl, key);
 		svc_view_free(&v);
 		return;
 	}
-	ip_addr before[2];
-	size_t had = alloc_service_ips(ctl->alloc, v.svc.namespace, v.svc.name, before, NULL);
 	struct alloc_result res;
 	alloc_sync(ctl->alloc, &v.svc, &res);
 	ctl->synced_total++;

@@ -23,6 +23,7 @@ struct wentry {
 	char *key;
 	struct svc_desired desired;
 	bool rerun;                      /* desired changed after the PUT was sent */
+	monotime started;
 	struct k8s_status_update *u;
 };
 
@@ -82,8 +83,11 @@ static void done(void *arg, const struct k8s_status *st, const json_t *obj)
 	e->u = NULL;
 	char *key = xstrdup(e->key);
 	bool rerun = e->rerun;
+	int64_t ms = mono_to_ms(mono_sub(loop_now(), e->started));
 	entry_remove(w, e);
 	if (st->outcome == K8S_OK) {
+		log_info("controller", "service status written", "service=%s ms=%lld", key,
+			 (long long)ms);
 		w->stats.writes_ok++;
 		w->retry_ms = RETRY_INITIAL_MS;
 		if (rerun)
@@ -142,6 +146,7 @@ void writer_put(struct writer *w, const char *key, const json_t *current,
 	e->w = w;
 	e->key = xstrdup(key);
 	e->desired = *d;
+	e->started = loop_now();
 	w->v[w->n++] = e;
 	char *ns = xstrndup(key, (size_t)(slash - key));
 	e->u = k8s_update_status(w->c, &k8s_res_services, ns, slash + 1, current, mutate, done, e);

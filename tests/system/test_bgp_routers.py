@@ -375,6 +375,24 @@ def test_graceful_shutdown_bird(bgp_lab, bird, speaker):
     assert sp.state() == "Established"
 
 
+def test_graceful_shutdown_frr(bgp_lab, frr, speaker):
+    lab = bgp_lab
+    n1 = lab.nodes[0]
+    router = frr(lab.router, asn=lab.router_asn, router_id=router_v4(lab), hold_time=3, peers=[n1.v4])
+    prefix = "203.0.113.15/32"
+    sp = speaker(n1, [peer_line(router_v4(lab), lab.router_asn, n1, 64513)], [f"route {prefix}"])
+    router.wait_for(lambda: prefix in router.routes(), timeout=ESTABLISH, what="route")
+    sp.cmd("graceful-shutdown 2")
+
+    def community():
+        paths = router.route_detail(prefix).get("paths", [])
+        return paths and paths[0].get("community", {}).get("string")
+    # FRR names 65535:0 "graceful-shutdown" (RFC 8326 §5)
+    assert router.wait_for(community, timeout=ROUTE, interval=0.05, what="community") == "graceful-shutdown"
+    router.wait_for(lambda: prefix not in router.routes(), timeout=ROUTE, interval=0.1, what="withdrawn")
+    assert sp.state() == "Established"
+
+
 # -- TCP-MD5 (RFC 2385) ------------------------------------------------------------
 
 def test_md5_right_and_wrong_password_bird(bgp_lab, bird, speaker):

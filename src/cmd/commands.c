@@ -7,6 +7,7 @@ const struct command ingot_commands[] = {
 	{ "config", "validate, convert and print MetalLB configuration", cmd_config },
 	{ "controller", "assign LoadBalancer IPs to Services and write their status", cmd_controller },
 	{ "speaker", "announce this node's Service IPs over BGP and ARP/NDP", cmd_speaker },
+	{ "status", "show what the local daemon is doing, through its control socket", cmd_status },
 	{ "version", "print the version and the libraries in use", cmd_version },
 	{ NULL, NULL, NULL },
 };

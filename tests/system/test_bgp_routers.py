@@ -310,6 +310,33 @@ def test_hold_timer_both_ways_bird(bgp_lab, bird, speaker):
         os.kill(bird_pid, signal.SIGCONT)
 
 
+def test_hold_timer_both_ways_frr(bgp_lab, frr, speaker):
+    lab = bgp_lab
+    n1 = lab.nodes[0]
+    router = frr(lab.router, asn=lab.router_asn, router_id=router_v4(lab), hold_time=3, keepalive_time=1,
+                 graceful_restart="off", peers=[n1.v4])
+    sp = speaker(n1, [peer_line(router_v4(lab), lab.router_asn, n1, 64513)], ["route 203.0.113.10/32"])
+    router.wait_for(lambda: "203.0.113.10/32" in router.routes(), timeout=ESTABLISH, what="route")
+    sp.signal(signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        router.wait_for(lambda: not router.established(), timeout=8, interval=0.1, what="speaker dropped")
+        assert time.monotonic() - t0 <= 4.5
+        router.wait_for(lambda: "203.0.113.10/32" not in router.routes(), timeout=3, what="route gone")
+    finally:
+        sp.signal(signal.SIGCONT)
+    router.wait_for(lambda: router.established(), timeout=ESTABLISH, what="re-Established")
+    bgpd = router.procs[-1].pid   # zebra, then bgpd
+    os.kill(bgpd, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        wait_for(lambda: sp.state() != "Established", timeout=8, interval=0.1, what="router dropped")
+        assert time.monotonic() - t0 <= 4.5
+        assert sp.status()[0]["last_sent"] == [4, 0]
+    finally:
+        os.kill(bgpd, signal.SIGCONT)
+
+
 # -- graceful restart (RFC 4724) -----------------------------------------------------
 
 def _graceful_restart(lab, router, speaker, routes_now):

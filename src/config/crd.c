@@ -9,7 +9,7 @@
 
 #include "config/crd.h"
 #include "config/values.h"
-#include "config/yaml_json.h"
+#include "core/yaml_json.h"
 #include "core/xalloc.h"
 
 static const char *str_field(const json_t *obj, const char *key)

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
-#include "config/yaml_json.h"
+#include "core/yaml_json.h"
 
 #define DPATH_MAX 256
 

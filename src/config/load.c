@@ -9,7 +9,7 @@
 
 #include "config/config.h"
 #include "config/crd.h"
-#include "config/yaml_json.h"
+#include "core/yaml_json.h"
 #include "core/xalloc.h"
 
 static void decode_input(struct cfg_model *m, const struct cfg_input *in, struct cfg_diags *diags)

@@ -8,13 +8,7 @@
 
 void *cfg_grow(void *array, size_t n, size_t elem)
 {
-	/* Capacity is the smallest power of two >= n (1 for n = 0): grow when n is exactly that. */
-	if (n != 0 && (n & (n - 1)) != 0)
-		return array;
-	size_t cap = n == 0 ? 1 : n * 2;
-	array = xreallocarray(array, cap, elem);
-	memset((char *)array + n * elem, 0, (cap - n) * elem);
-	return array;
+	return xgrow(array, n, elem);
 }
 
 #define MODEL_ADD(fn, type, arr, count)                                  \

@@ -12,7 +12,7 @@
 #include "config/config.h"
 #include "config/crd.h"
 #include "config/values.h"
-#include "config/yaml_json.h"
+#include "core/yaml_json.h"
 #include "core/xalloc.h"
 
 /* --- model → json ------------------------------------------------------------------------ */

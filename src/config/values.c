@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base64.h"
 #include "core/xalloc.h"
 
 /* Units of time.ParseDuration, in nanoseconds. */
@@ -158,67 +159,20 @@ int cfg_community_cmp(const struct cfg_community *a, const struct cfg_community 
 	return 0;
 }
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int b64_value(char c)
-{
-	const char *at = c ? strchr(b64, c) : NULL;
-	return at ? (int)(at - b64) : -1;
-}
-
 char *cfg_base64_decode(const char *text)
 {
-	size_t len = strlen(text);
-	if (len % 4 != 0)
+	uint8_t *out;
+	size_t len;
+	if (!base64_decode(text, strlen(text), BASE64_STRICT, &out, &len))
 		return NULL;
-	char *out = xmalloc(len / 4 * 3 + 1);
-	size_t o = 0;
-	for (size_t i = 0; i < len; i += 4) {
-		int v[4];
-		size_t pad = 0;
-		for (size_t j = 0; j < 4; j++) {
-			if (text[i + j] == '=' && i + 4 == len && j >= 2) {
-				v[j] = 0;
-				pad++;
-				continue;
-			}
-			v[j] = pad ? -1 : b64_value(text[i + j]);
-			if (v[j] < 0) {
-				free(out);
-				return NULL;
-			}
-		}
-		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-			     (uint32_t)v[3];
-		char bytes[3] = { (char)(w >> 16), (char)(w >> 8), (char)w };
-		for (size_t j = 0; j < 3 - pad; j++) {
-			if (bytes[j] == '\0') {
-				free(out);
-				return NULL;
-			}
-			out[o++] = bytes[j];
-		}
+	if (memchr(out, '\0', len)) {      /* a password is text: an embedded NUL would cut it */
+		free(out);
+		return NULL;
 	}
-	out[o] = '\0';
-	return out;
+	return (char *)out;
 }
 
 char *cfg_base64_encode(const char *data, size_t len)
 {
-	char *out = xmalloc((len + 2) / 3 * 4 + 1);
-	size_t o = 0;
-	for (size_t i = 0; i < len; i += 3) {
-		size_t n = len - i < 3 ? len - i : 3;
-		uint32_t w = (uint32_t)(unsigned char)data[i] << 16;
-		if (n > 1)
-			w |= (uint32_t)(unsigned char)data[i + 1] << 8;
-		if (n > 2)
-			w |= (uint32_t)(unsigned char)data[i + 2];
-		out[o++] = b64[(w >> 18) & 63];
-		out[o++] = b64[(w >> 12) & 63];
-		out[o++] = n > 1 ? b64[(w >> 6) & 63] : '=';
-		out[o++] = n > 2 ? b64[w & 63] : '=';
-	}
-	out[o] = '\0';
-	return out;
+	return base64_encode(data, len);
 }

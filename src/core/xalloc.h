@@ -13,6 +13,12 @@ void *xcalloc(size_t count, size_t size);          /* zeroed */
 void *xreallocarray(void *ptr, size_t count, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/*
+ * Grow an array that holds n elements of elem bytes so that it can take one more, zeroing the new
+ * room. Capacity is implicit (the next power of two), so callers keep only the count:
+ *   v = xgrow(v, n, sizeof(*v)); v[n++] = x;
+ */
+void *xgrow(void *array, size_t n, size_t elem);
 /* printf into a fresh string; the caller frees it. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 
 #include "core/xalloc.h"
-#include "k8s/base64.h"
+#include "core/base64.h"
 #include "k8s/yaml_json.h"
 
 #define MAX_KUBECONFIG (16u << 20)
@@ -211,7 +211,7 @@ static bool load_pem(const json_t *body, const char *what, const char *file_key,
 		return errf(err, "kubeconfig %s: %s: both %s and %s are set", src, what, file_key,
 			    data_key);
 	if (data) {
-		if (!k8s_base64_decode(data, strlen(data), &out->data, &out->len))
+		if (!base64_decode(data, strlen(data), BASE64_LENIENT, &out->data, &out->len))
 			return errf(err, "kubeconfig %s: %s: %s is not valid base64", src, what,
 				    data_key);
 		return true;

@@ -1,20 +1,15 @@
 /*
- * YAML to a jansson tree, for kubeconfig files (internal to src/k8s).
+ * YAML to a jansson tree, for kubeconfig files (internal to src/k8s): a thin adapter over the
+ * YAML reader shared with src/config (core/yaml_json.h), which resolves scalars as Kubernetes'
+ * own reader does (YAML 1.1), refuses duplicate keys and bounds alias expansion.
  *
- * Only the first document is converted. Mappings become objects (keys must be scalars), sequences
- * arrays. Plain scalars follow the YAML 1.2 core schema: null/~/empty -> null, true/false -> bool,
- * decimal integers -> integer, anything else -> string; quoted and block scalars are always strings.
- * Aliases are expanded by copying, with a bound on the total number of nodes so a "billion laughs"
- * document is refused instead of exhausting memory.
+ * Only the first document is used, as kubectl does.
  */
 #ifndef INGOT_K8S_YAML_JSON_H
 #define INGOT_K8S_YAML_JSON_H
 
 #include <jansson.h>
 #include <stddef.h>
-
-/* Largest number of nodes (after alias expansion) one document may produce. */
-#define K8S_YAML_MAX_NODES 1000000
 
 /* Returns a new reference (caller json_decref()s it), or NULL with a message in err. An empty
  * stream gives an empty object. */

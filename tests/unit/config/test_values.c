@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "config/values.h"
-#include "config/yaml_json.h"
+#include "core/yaml_json.h"
 #include "core/xalloc.h"
 
 static void test_durations(void **state)

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "k8s/base64.h"
+#include "core/base64.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/token.h"
 #include "k8s/yaml_json.h"
@@ -356,7 +356,7 @@ static void check_b64(const char *in, const char *want)
 {
 	uint8_t *out;
 	size_t len;
-	assert_true(k8s_base64_decode(in, strlen(in), &out, &len));
+	assert_true(base64_decode(in, strlen(in), BASE64_LENIENT, &out, &len));
 	assert_int_equal(len, strlen(want));
 	assert_memory_equal(out, want, len);
 	free(out);
@@ -378,7 +378,7 @@ static void test_base64(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint8_t *out = (uint8_t *)"x";
 		size_t len = 7;
-		if (k8s_base64_decode(bad[i], strlen(bad[i]), &out, &len))
+		if (base64_decode(bad[i], strlen(bad[i]), BASE64_LENIENT, &out, &len))
 			fail_msg("accepted \"%s\"", bad[i]);
 		assert_null(out);
 	}

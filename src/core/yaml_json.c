@@ -2,7 +2,7 @@
  * libyaml event stream → jansson trees (see yaml_json.h). One explicit stack of open containers,
  * no recursion, so hostile nesting cannot exhaust the C stack.
  */
-#include "config/yaml_json.h"
+#include "core/yaml_json.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -12,7 +12,6 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "config/model.h"
 #include "core/xalloc.h"
 
 #define YJ_MAX_DEPTH 64
@@ -117,8 +116,8 @@ void yj_docs_free(struct yj_docs *docs)
 
 static void docs_push(struct yj_docs *docs, json_t *root, unsigned line)
 {
-	docs->v = cfg_grow(docs->v, docs->n, sizeof(*docs->v));
-	docs->lines = cfg_grow(docs->lines, docs->n, sizeof(*docs->lines));
+	docs->v = xgrow(docs->v, docs->n, sizeof(*docs->v));
+	docs->lines = xgrow(docs->lines, docs->n, sizeof(*docs->lines));
 	docs->v[docs->n] = root;
 	docs->lines[docs->n] = line;
 	docs->n++;
@@ -323,7 +322,7 @@ static void remember_anchor(struct builder *b, const char *name, json_t *node, s
 			return;
 		}
 	}
-	b->anchors = cfg_grow(b->anchors, b->nanchors, sizeof(*b->anchors));
+	b->anchors = xgrow(b->anchors, b->nanchors, sizeof(*b->anchors));
 	b->anchors[b->nanchors].name = xstrdup(name);
 	b->anchors[b->nanchors].node = json_incref(node);
 	b->anchors[b->nanchors].weight = weight;

@@ -1,7 +1,7 @@
 /*
- * Base64 decoding, RFC 4648 section 4 (see base64.h).
+ * Base64, RFC 4648 §4 (see base64.h).
  */
-#include "k8s/base64.h"
+#include "core/base64.h"
 
 #include <stdlib.h>
 
@@ -27,7 +27,8 @@ static bool is_space(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
 }
 
-bool k8s_base64_decode(const char *text, size_t len, uint8_t **out, size_t *outlen)
+bool base64_decode(const char *text, size_t len, enum base64_mode mode, uint8_t **out,
+		   size_t *outlen)
 {
 	*out = NULL;
 	*outlen = 0;
@@ -38,7 +39,7 @@ bool k8s_base64_decode(const char *text, size_t len, uint8_t **out, size_t *outl
 	unsigned pad = 0;
 	for (size_t i = 0; i < len; i++) {
 		char ch = text[i];
-		if (is_space(ch))
+		if (mode == BASE64_LENIENT && is_space(ch))
 			continue;
 		if (ch == '=') {
 			pad++;
@@ -56,7 +57,10 @@ bool k8s_base64_decode(const char *text, size_t len, uint8_t **out, size_t *outl
 			bits = 0;
 		}
 	}
-	/* RFC 4648 4: a final quantum of 2 or 3 sextets carries 1 or 2 bytes; 1 sextet is invalid. */
+	/* RFC 4648 §3.2: padding may be left out only where the caller allows it. */
+	if (mode == BASE64_STRICT && bits != 0 && pad == 0)
+		goto bad;
+	/* RFC 4648 §4: a final quantum of 2 or 3 sextets carries 1 or 2 bytes; 1 sextet is invalid. */
 	switch (bits) {
 	case 0:
 		if (pad)
@@ -83,4 +87,27 @@ bool k8s_base64_decode(const char *text, size_t len, uint8_t **out, size_t *outl
 bad:
 	free(buf);
 	return false;
+}
+
+static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *base64_encode(const void *data, size_t len)
+{
+	const uint8_t *in = data;
+	char *out = xmalloc((len + 2) / 3 * 4 + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < len; i += 3) {
+		size_t n = len - i < 3 ? len - i : 3;
+		uint32_t w = (uint32_t)in[i] << 16;
+		if (n > 1)
+			w |= (uint32_t)in[i + 1] << 8;
+		if (n > 2)
+			w |= (uint32_t)in[i + 2];
+		out[o++] = alphabet[(w >> 18) & 63];
+		out[o++] = alphabet[(w >> 12) & 63];
+		out[o++] = n > 1 ? alphabet[(w >> 6) & 63] : '=';
+		out[o++] = n > 2 ? alphabet[w & 63] : '=';
+	}
+	out[o] = '\0';
+	return out;
 }

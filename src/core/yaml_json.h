@@ -1,6 +1,7 @@
 /*
  * YAML (or JSON) text → jansson trees, one per document, so that one decoder serves YAML files
- * and the JSON the Kubernetes API returns. Internal to src/config.
+ * and the JSON the Kubernetes API returns. Shared by src/config (MetalLB objects) and src/k8s
+ * (kubeconfig), so both read YAML exactly as Kubernetes does.
  *
  * Scalars resolve as Kubernetes' YAML reader (go-yaml v2, YAML 1.1) does: plain null/~/empty →
  * null, true/false/yes/no/on/off/y/n → booleans, decimal / 0x / 0o integers and decimal floats →
@@ -9,8 +10,8 @@
  * errors. Lines of mappings, sequences, strings and numbers are kept in a side table (booleans and
  * null are jansson singletons, so callers fall back to the enclosing mapping's line).
  */
-#ifndef INGOT_CONFIG_YAML_JSON_H
-#define INGOT_CONFIG_YAML_JSON_H
+#ifndef INGOT_CORE_YAML_JSON_H
+#define INGOT_CORE_YAML_JSON_H
 
 #include <jansson.h>
 #include <stdbool.h>

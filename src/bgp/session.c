@@ -212,8 +212,8 @@ static void send_notification(struct bgp_peer *p, struct bgp_conn *c, uint8_t co
 		bgp_notification_encode(&w, code, subcode, data, len);
 	send_msg(p, c, buf, wbuf_len(&w));
 	conn_flush(c);   /* best effort: the connection closes next */
-	log_info("bgp", "notification sent", "peer=%s code=%u subcode=%u reason=%s", p->name,
-		 code, subcode, bgp_error_name(code, subcode));
+	log_info("bgp", "notification sent", "peer=%s code=%u subcode=%u hard_reset=%d reason=%s",
+		 p->name, code, subcode, hard_reset, bgp_error_name(code, subcode));
 }
 
 /* --- the FSM on the loop --------------------------------------------------------------------------- */

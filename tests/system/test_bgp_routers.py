@@ -358,6 +358,18 @@ def _graceful_restart(lab, router, speaker, routes_now):
     return sp2, prefix
 
 
+def _stop_is_not_a_restart(router, sp, prefix):
+    """SIGTERM: Cease/Administrative Shutdown, sent as a Hard Reset when the N bit is
+    negotiated (RFC 8538 §5), or a plain NOTIFICATION (RFC 4724 §4.2): either way the router
+    drops the routes at once instead of keeping them stale for the restart time."""
+    sp.cmd(f"route {prefix}")
+    router.wait_for(lambda: prefix in router.routes(), timeout=ROUTE, what="route back")
+    t0 = time.monotonic()
+    sp.stop()
+    router.wait_for(lambda: prefix not in router.routes(), timeout=5, interval=0.05, what="route gone on stop")
+    assert time.monotonic() - t0 < 3
+
+
 def test_graceful_restart_bird(bgp_lab, bird, speaker):
     lab = bgp_lab
     router = bird(lab.router, asn=lab.router_asn, router_id=router_v4(lab), hold_time=3,
@@ -368,6 +380,7 @@ def test_graceful_restart_bird(bgp_lab, bird, speaker):
                     timeout=ROUTE, what="route no longer stale")
     sp.cmd("withdraw-all")
     router.wait_for(lambda: prefix not in router.routes(), timeout=ROUTE, what="withdrawn")
+    _stop_is_not_a_restart(router, sp, prefix)
 
 
 def test_graceful_restart_frr(bgp_lab, frr, speaker):
@@ -379,6 +392,7 @@ def test_graceful_restart_frr(bgp_lab, frr, speaker):
                     what="route no longer stale")
     sp.cmd("withdraw-all")
     router.wait_for(lambda: prefix not in router.routes(), timeout=ROUTE, what="withdrawn")
+    _stop_is_not_a_restart(router, sp, prefix)
 
 
 # -- graceful shutdown (RFC 8326) ----------------------------------------------------

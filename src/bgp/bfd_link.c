@@ -67,6 +67,21 @@ bool bgp_bfd_link_open(struct bgp_peer *p)
 	return false;
 }
 
+bool bgp_bfd_link_compatible(const struct bgp_peer_config *a, const struct bgp_peer_config *b)
+{
+	return a->bfd == b->bfd && (!a->bfd || (a->bfd_params.port == b->bfd_params.port &&
+						a->bfd_params.passive == b->bfd_params.passive));
+}
+
+void bgp_bfd_link_update(struct bgp_peer *p, const struct bgp_peer_config *cfg)
+{
+	if (!p->cfg.bfd || bfd_params_equal(&p->cfg.bfd_params, &cfg->bfd_params))
+		return;
+	p->cfg.bfd_params = cfg->bfd_params;
+	if (p->bfd && bfd_session_set_params(p->bfd, &cfg->bfd_params))
+		log_info("bgp", "BFD intervals changed", "peer=%s", p->name);
+}
+
 void bgp_bfd_link_close(struct bgp_peer *p)
 {
 	bfd_session_free(p->bfd);

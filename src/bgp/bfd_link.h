@@ -16,4 +16,12 @@ bool bgp_bfd_link_open(struct bgp_peer *p);
 /* Frees the peer's BFD session (the peer hears AdminDown). */
 void bgp_bfd_link_close(struct bgp_peer *p);
 
+struct bgp_peer_config;
+/* Whether the BFD settings of b can replace a's without restarting the BGP session: BFD on or off
+ * and the port and passive mode are fixed; intervals and multiplier change live. */
+bool bgp_bfd_link_compatible(const struct bgp_peer_config *a, const struct bgp_peer_config *b);
+/* Takes cfg's BFD intervals and multiplier (compatible ones) into the running BFD session: a
+ * Poll Sequence when Up (RFC 5880 §6.8.3), no BGP restart. */
+void bgp_bfd_link_update(struct bgp_peer *p, const struct bgp_peer_config *cfg);
+
 #endif

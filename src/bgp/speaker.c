@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bgp/bfd_link.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/xalloc.h"
@@ -143,8 +144,7 @@ static bool config_same(const struct bgp_peer_config *a, const struct bgp_peer_c
 	       a->passive == b->passive && a->graceful_restart == b->graceful_restart &&
 	       a->gr_time == b->gr_time && a->gr_restarting == b->gr_restarting && addr_same(&a->next_hop_v4, &b->next_hop_v4) &&
 	       addr_same(&a->next_hop_v6, &b->next_hop_v6) &&
-	       addr_same(&a->next_hop_v6_ll, &b->next_hop_v6_ll) && a->bfd == b->bfd &&
-	       (!a->bfd || bfd_params_equal(&a->bfd_params, &b->bfd_params));
+	       addr_same(&a->next_hop_v6_ll, &b->next_hop_v6_ll) && bgp_bfd_link_compatible(a, b);
 }
 
 /* Every field of every config checked before anything changes. */
@@ -194,6 +194,7 @@ bool bgp_set_peers(struct bgp_speaker *s, const struct bgp_peer_config *cfgs, si
 			continue;
 		}
 		if (config_same(&cfgs[i], &p->cfg)) {
+			bgp_bfd_link_update(p, &cfgs[i]);   /* new BFD intervals, no restart */
 			next[i] = p;
 			continue;
 		}

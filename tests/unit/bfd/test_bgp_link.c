@@ -28,6 +28,8 @@ static struct {
 	uint16_t bgp_port;
 	int bfd_rx, bfd_tx;
 	uint32_t speaker_discr;    /* learned from the speaker's packets */
+	struct bfd_packet last;    /* the speaker's last packet */
+	bool saw_poll;             /* a packet with P since this was cleared */
 	bool talking;              /* send BFD Up every 10 ms */
 	enum bfd_state send_state;
 	struct timer *tick;
@@ -68,8 +70,11 @@ static void bfd_drain(void)
 	while ((n = recv(R.bfd_rx, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 		rbuf r = rbuf_make(buf, (size_t)n);
 		struct bfd_packet p;
-		if (bfd_packet_decode(&r, &p) == BFD_RX_OK)
+		if (bfd_packet_decode(&r, &p) == BFD_RX_OK) {
 			R.speaker_discr = p.my_discr;
+			R.last = p;
+			R.saw_poll |= p.poll;
+		}
 	}
 }
 
@@ -223,6 +228,17 @@ static void test_bfd_down_tears_down_an_open_session(void **state)
 	assert_true(fd >= 0);
 	run_for(50);
 	assert_int_equal(peer_status(s).state, BGP_ST_OPENSENT);
+	/* New BFD intervals: applied with a Poll Sequence, the BGP session is not restarted. */
+	c.bfd_params.receive_interval_ms = 40;
+	c.bfd_params.transmit_interval_ms = 40;
+	R.saw_poll = false;
+	assert_true(bgp_set_peers(s, &c, 1));
+	run_for(100);
+	assert_int_equal(peer_status(s).state, BGP_ST_OPENSENT);
+	assert_int_equal(R.last.desired_min_tx_us, 40000);
+	assert_int_equal(R.last.required_min_rx_us, 40000);
+	assert_true(R.saw_poll);
+	assert_int_equal(accept(R.listen_fd, NULL, NULL), -1);   /* no new connection */
 	R.talking = false;
 	monotime t0 = mono_now();
 	while (peer_status(s).state != BGP_ST_IDLE && mono_to_ms(mono_since(t0)) < 500)
@@ -233,7 +249,7 @@ static void test_bfd_down_tears_down_an_open_session(void **state)
 	assert_int_equal(st.state, BGP_ST_IDLE);
 	assert_int_equal(st.last_sent_code, 6);       /* Cease */
 	assert_int_equal(st.last_sent_subcode, 10);   /* BFD Down, RFC 9384 */
-	assert_true(took <= 150);
+	assert_true(took <= 200);   /* 3 × 40 ms after the last packet, plus scheduling */
 	close(fd);
 	bgp_speaker_free(s);
 	router_close();

@@ -436,6 +436,50 @@ static void test_order_independent(void **state)
 	fx_free(f);
 }
 
+/* Node exclusion for both protocols: the label counts by presence, whatever its value;
+ * ignore_exclude_lb lifts the label rule only, never NetworkUnavailable. */
+static void test_node_exclusion_both_protocols(void **state)
+{
+	(void)state;
+	static const struct {
+		bool unavailable;
+		const char *label;         /* value of the exclude label, NULL: absent */
+		bool ignore;
+		bool announced;
+	} cases[] = {
+		{ false, NULL, false, true },
+		{ false, "", false, false },
+		{ false, "false", false, false },
+		{ false, "true", true, true },
+		{ false, NULL, true, true },
+		{ true, NULL, false, false },
+		{ true, NULL, true, false },
+		{ true, "true", true, false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fx *f = fx_new();
+		fx_pool(f, "bgp", "198.51.100.0/24", CFG_PROTO_BGP);
+		fx_pool(f, "l2", "192.0.2.0/24", CFG_PROTO_LAYER2);
+		fx_peer(f, "p1");
+		struct spk_node *n = fx_node(f, "n1");
+		n->network_unavailable = cases[i].unavailable;
+		if (cases[i].label)
+			fx_label(&n->labels, SPK_LABEL_EXCLUDE_LB, cases[i].label);
+		f->ignore_exclude_lb = cases[i].ignore;
+		struct spk_service *s = fx_svc(f, "ns", "a", SPK_ETP_LOCAL, "198.51.100.1",
+					       "192.0.2.1");
+		fx_ready(f, s, "n1");
+		struct spk_decision d;
+		fx_decide(f, "n1", &d);
+		assert_int_equal(d.npeers, 1);   /* the session runs either way */
+		assert_int_equal(fx_nroutes(&d), cases[i].announced);
+		assert_int_equal(d.nowned, cases[i].announced);
+		assert_string_equal(fx_owner(&d, "192.0.2.1"), cases[i].announced ? "n1" : "");
+		spk_decision_free(&d);
+		fx_free(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_legacy_default),
 		cmocka_unit_test(test_pool_lookup),
 		cmocka_unit_test(test_unknown_node),
+		cmocka_unit_test(test_node_exclusion_both_protocols),
 		cmocka_unit_test(test_order_independent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,8 +27,9 @@ struct ops_http;
 /*
  * Listens on address (an IPv4 or IPv6 literal such as "0.0.0.0", "127.0.0.1", "::" or "::1")
  * and port (0 picks a free one, see ops_http_port). m and h are borrowed and must outlive the
- * server; either may be NULL (the endpoint then answers 404). Returns NULL with a message in err
- * when the address is bad or cannot be bound. The caller frees the server with ops_http_free().
+ * server; without m /metrics answers 404, without h /healthz and /readyz report only the loop.
+ * Returns NULL with a message in err when the address is bad or cannot be bound. The caller frees
+ * the server with ops_http_free().
  */
 struct ops_http *ops_http_new(const char *address, uint16_t port, struct metrics *m,
 			      struct health *h, char *err, size_t err_len);

@@ -304,3 +304,108 @@ def test_router_death_drops_bgp_fast(bgp_lab, router_factory, bfd_driver, death)
             if p.poll() is None:
                 os.kill(p.pid, signal.SIGCONT)
         probe.stop()
+
+
+# -- BFD alone (bfd-probe without --bgp): static BFD neighbours on the routers ------------------
+
+class BfdOnlyProbe(Probe):
+    """bfd-probe running one BFD session and nothing else."""
+
+    def __init__(self, node, driver: Path, router_ip: str):
+        self.node = node
+        self.events = []
+        self.lock = threading.Lock()
+        self.log = node.workdir / "bfd-probe.log"
+        node.workdir.mkdir(parents=True, exist_ok=True)
+        argv = [driver, "--peer", router_ip, "--local", node.v4, "--interface", "eth0",
+                "--rx", INTERVAL_MS, "--tx", INTERVAL_MS, "--mult", MULT]
+        self.proc = node.popen(argv, stdout=subprocess.PIPE, stderr=open(self.log, "ab"))
+        first = self.proc.stdout.readline().decode().strip()
+        if first != "ready":
+            raise RuntimeError(f"bfd-probe did not start: {first!r}\n{self.log.read_text()}")
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def bfd_state(self) -> str | None:
+        with self.lock:
+            states = [e for e in self.events if "bfd" in e]
+        return states[-1]["bfd"] if states else None
+
+
+def bird_static_bfd(interval_ms: int, node_ip: str) -> str:
+    return (f'protocol bfd bfd1 {{ interface "*" {{ interval {interval_ms} ms; multiplier {MULT}; }}; '
+            f'neighbor {node_ip} dev "eth0"; }}')
+
+
+@pytest.mark.parametrize("bgp_lab", [1], indirect=True)
+def test_bfd_alone_bird_poll_sequence(bgp_lab, bird, bfd_driver):
+    """A static BFD neighbour in BIRD comes Up with ingot's session; BIRD then slows down to
+    200 ms, which it may only use once our Final answers its Poll (RFC 5880 §6.8.3): BIRD's
+    negotiated interval moving to 0.200 proves the Poll/Final exchange works."""
+    lab, node = bgp_lab, bgp_lab.nodes[0]
+    router = bird(lab.router, asn=lab.router_asn, router_id=lab.node_lan.v4_host(1), peers=[],
+                  extra=bird_static_bfd(INTERVAL_MS, node.v4))
+    probe = BfdOnlyProbe(node, bfd_driver, lab.node_lan.v4_host(1))
+    try:
+        details = router.wait_for(lambda: (lambda ok, d: d if ok else None)(*router_bfd_up(router, node.v4)),
+                                  timeout=20, interval=0.1, what="BFD session Up")
+        print(f"\n[bird] static BFD neighbour Up: {details}")
+        check_negotiated(router, details)
+        wait_for(lambda: probe.bfd_state() == "Up", timeout=5, what="ingot's BFD Up")
+        conf = router.conf.read_text().replace(f"interval {INTERVAL_MS} ms", "interval 200 ms")
+        router.configure(conf)
+
+        def slowed():
+            ok, d = router_bfd_up(router, node.v4)
+            return d if ok and float(d.split()[-2]) == pytest.approx(0.2) else None
+        details = router.wait_for(slowed, timeout=10, interval=0.1, what="BIRD at 200 ms after Poll/Final")
+        print(f"[bird] after BIRD's Poll Sequence: {details}")
+        time.sleep(1.0)
+        assert probe.bfd_state() == "Up", probe.events
+        with probe.lock:
+            assert [e["bfd"] for e in probe.events].count("Up") == 1, probe.events
+    finally:
+        probe.stop()
+
+
+@pytest.mark.parametrize("bgp_lab", [1], indirect=True)
+def test_bfd_alone_frr(bgp_lab, frr, bfd_driver):
+    """A static BFD peer in FRR's bfdd comes Up with ingot's session at 100 ms x 3; stopping
+    bfdd (SIGSTOP) takes ingot's session Down by detection in under 1 s."""
+    lab, node = bgp_lab, bgp_lab.nodes[0]
+    router = frr(lab.router, asn=lab.router_asn, router_id=lab.node_lan.v4_host(1), peers=[],
+                 bfd=True, start=False)
+    (router.dir / "bfdd.conf").write_text(
+        "hostname bfdd\n"
+        "bfd\n"
+        f" peer {node.v4} interface eth0\n"
+        f"  detect-multiplier {MULT}\n"
+        f"  receive-interval {INTERVAL_MS}\n"
+        f"  transmit-interval {INTERVAL_MS}\n"
+        " exit\n"
+        "exit\n")
+    router.start()
+    probe = BfdOnlyProbe(node, bfd_driver, lab.node_lan.v4_host(1))
+    try:
+        details = router.wait_for(lambda: (lambda ok, d: d if ok else None)(*router_bfd_up(router, node.v4)),
+                                  timeout=20, interval=0.1, what="BFD session Up")
+        print(f"\n[frr] static BFD peer Up: {details}")
+        check_negotiated(router, details)
+        wait_for(lambda: probe.bfd_state() == "Up", timeout=5, what="ingot's BFD Up")
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        bfdd = next(p for p in router.procs if Path(str(p.args[4])).name == "bfdd")
+        os.kill(bfdd.pid, signal.SIGSTOP)
+        try:
+            wait_for(lambda: probe.bfd_state() == "Down", timeout=3, interval=0.01, what="ingot's BFD Down")
+            with probe.lock:
+                ev = [e for e in probe.events if e.get("bfd") == "Down"][-1]
+            took = ev["t_ms"] / 1000.0 - t0
+            print(f"[frr] bfdd stopped: ingot's BFD Down ({ev['diag']}) after {took * 1000:.0f} ms")
+            assert ev["diag"] == "detection-time-expired"
+            assert took < LIMIT_S
+        finally:
+            os.kill(bfdd.pid, signal.SIGCONT)
+        # bfdd back: the session comes Up again.
+        wait_for(lambda: probe.bfd_state() == "Up", timeout=10, what="ingot's BFD Up again")
+    finally:
+        probe.stop()

@@ -39,6 +39,7 @@ struct control {
 	ino_t ino;
 	struct watch *watch;
 	struct status_registry *status;
+	monotime idle_timeout;
 	struct control_client *clients;
 	size_t nclients;
 };
@@ -171,7 +172,7 @@ static void client_io(int fd, int events, void *arg)
 		client_close(cl);
 		return;
 	}
-	timer_start(cl->idle, mono_from_s(CONTROL_IDLE_TIMEOUT_S));
+	timer_start(cl->idle, cl->srv->idle_timeout);
 	watch_set(cl->watch, cl->out_len ? WATCH_WRITE : WATCH_READ);
 }
 
@@ -204,7 +205,7 @@ static void on_accept(int fd, int events, void *arg)
 		cl->fd = cfd;
 		cl->watch = watch_new(cfd, WATCH_READ, client_io, cl);
 		cl->idle = timer_new(client_idle, cl);
-		timer_start(cl->idle, mono_from_s(CONTROL_IDLE_TIMEOUT_S));
+		timer_start(cl->idle, c->idle_timeout);
 		cl->next = c->clients;
 		c->clients = cl;
 		c->nclients++;
@@ -320,9 +321,15 @@ struct control *control_new(const char *path, struct status_registry *r, char *e
 	c->dev = st.st_dev;
 	c->ino = st.st_ino;
 	c->status = r;
+	c->idle_timeout = mono_from_s(CONTROL_IDLE_TIMEOUT_S);
 	c->watch = watch_new(fd, WATCH_READ, on_accept, c);
 	log_info("ops", "control socket listening", "path=%s", path);
 	return c;
+}
+
+void control_set_idle_timeout(struct control *c, monotime timeout)
+{
+	c->idle_timeout = timeout;
 }
 
 void control_free(struct control *c)

@@ -29,6 +29,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/monotime.h"
+
 #define CONTROL_DEFAULT_PATH "/run/ingot/control.sock"
 
 enum {
@@ -87,6 +89,8 @@ struct control;
  */
 struct control *control_new(const char *path, struct status_registry *r, char *err,
 			    size_t err_len);
+/* Changes how long a connection may stay idle (default CONTROL_IDLE_TIMEOUT_S); for tests. */
+void control_set_idle_timeout(struct control *c, monotime timeout);
 /* Closes every connection and the listener, and removes the socket file if it is still ours. */
 void control_free(struct control *c);
 

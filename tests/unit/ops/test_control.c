@@ -2,8 +2,8 @@
  * Unit tests for the control socket (ops/control.h): the request parser and responder as pure
  * functions, then the socket on the loop with real clients in a second thread (control_call and
  * raw sockets): round trip, pipelined and split requests, several clients, a request that is too
- * long, clients that vanish mid-response, the client limit, and the socket file's mode and
- * replacement rules.
+ * long, clients that vanish mid-response, the client limit, idle clients, and the socket file's
+ * mode and replacement rules.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -384,7 +384,7 @@ static void vanishing_clients(struct client_job *job)
 static void test_client_gone_mid_response(void **state)
 {
 	struct fixture *fx = *state;
-	big_size = 100000;
+	big_size = 30000;
 	status_register(fx->r, "services", big_status, NULL);
 	struct client_job job = { .fn = vanishing_clients, .path = fx->path };
 	run_client(&job);
@@ -421,6 +421,34 @@ static void test_client_limit(void **state)
 	run_client(&job);
 	assert_true(job.refused);
 	assert_non_null(job.resp);
+	json_decref(job.resp);
+}
+
+/* A client that connects, or sends half a request, and then says nothing is closed. */
+static void idle_clients(struct client_job *job)
+{
+	int quiet = raw_connect(job->path), half = raw_connect(job->path);
+	ssize_t w = send(half, "{\"cmd\":", 7, 0);
+	(void)w;
+	char buf[64];
+	struct timeval tv = { 3, 0 };
+	setsockopt(quiet, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(half, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	job->refused = recv(quiet, buf, sizeof(buf), 0) == 0;
+	job->refused += recv(half, buf, sizeof(buf), 0) == 0;
+	close(quiet);
+	close(half);
+	call_status(job);
+}
+
+static void test_idle_clients_are_closed(void **state)
+{
+	struct fixture *fx = *state;
+	control_set_idle_timeout(fx->c, mono_from_ms(100));
+	struct client_job job = { .fn = idle_clients, .path = fx->path };
+	run_client(&job);
+	assert_int_equal(job.refused, 2);
+	assert_non_null(job.resp);     /* a prompt client is served within the timeout */
 	json_decref(job.resp);
 }
 
@@ -499,6 +527,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_request_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_gone_mid_response, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_clients_are_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_file_rules, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -454,6 +454,26 @@ def test_md5_right_and_wrong_password_bird(bgp_lab, bird, speaker):
     assert "203.0.113.14/32" not in router.routes()
 
 
+# -- transport options: source address, multihop -----------------------------------------
+
+def test_source_address_and_multihop_bird(bgp_lab, bird, speaker):
+    """The session leaves from the configured source (a second address of node1) with the
+    multihop TTL, and next hop self is that source address."""
+    lab = bgp_lab
+    n1 = lab.nodes[0]
+    src = str(lab.node_lan.v4[77])
+    n1.add_addr(f"{src}/32")
+    router = bird(lab.router, asn=lab.router_asn, router_id=router_v4(lab), hold_time=3, multihop=True,
+                  peers=[Peer(src, 64513)])
+    prefix = "203.0.113.16/32"
+    sp = speaker(n1, [peer_line(router_v4(lab), lab.router_asn, n1, 64513, f"source={src} multihop=2")],
+                 [f"route {prefix}"])
+    routes = router.wait_for(lambda: prefix in router.routes() and router.routes(), timeout=ESTABLISH,
+                             what="route over the sourced session")
+    assert routes[prefix][0]["next_hop"] == src, routes[prefix]
+    assert sp.state() == "Established"
+
+
 # -- route refresh on BIRD (RFC 2918) -------------------------------------------
 
 def test_route_refresh_bird(bgp_lab, bird, speaker):

@@ -70,10 +70,11 @@ static void retime_tx(struct bfd_fsm *f, uint32_t old_interval, monotime now)
 	schedule_tx(f, f->last_tx, now);
 }
 
-static void retime_detect(struct bfd_fsm *f, monotime last_rx)
+/* §6.8.4: the Detection Time counts from the last packet received. */
+static void retime_detect(struct bfd_fsm *f)
 {
 	if (f->detect_on)
-		f->detect_at = mono_add(last_rx, mono_from_ns(detect_time_ns(f)));
+		f->detect_at = mono_add(f->last_rx, mono_from_ns(detect_time_ns(f)));
 }
 
 /* §6.8.3: a new bfd.DesiredMinTxInterval. While Up an increase waits for the Poll Sequence's
@@ -94,20 +95,17 @@ static void set_tx(struct bfd_fsm *f, uint32_t v, monotime now)
 
 /* §6.8.3: a new bfd.RequiredMinRxInterval. While Up a decrease waits for the Final, so the remote
  * sends faster before our Detection Time shrinks. */
-static void set_rx(struct bfd_fsm *f, uint32_t v, monotime now)
+static void set_rx(struct bfd_fsm *f, uint32_t v)
 {
 	if (v == f->rx_adv_us)
 		return;
 	f->rx_adv_us = v;
 	if (f->state != BFD_STATE_UP || v > f->rx_use_us) {
 		f->rx_use_us = v;
-		/* Re-time from the remaining window: the last packet came detect_time before. */
-		if (f->detect_on)
-			retime_detect(f, mono_sub(f->detect_at, mono_from_ns(detect_time_ns(f))));
+		retime_detect(f);
 	}
 	if (f->state == BFD_STATE_UP)
 		f->poll = true;
-	(void)now;
 }
 
 /* Outside Up nothing waits for a Final: advertised values are the ones in force (§6.8.3). */
@@ -118,6 +116,7 @@ static void settle_intervals(struct bfd_fsm *f, monotime now)
 	f->tx_use_us = f->tx_adv_us;
 	f->rx_use_us = f->rx_adv_us;
 	retime_tx(f, old, now);
+	retime_detect(f);
 }
 
 static void change_state(struct bfd_fsm *f, enum bfd_state to, enum bfd_diag diag, monotime now,
@@ -201,7 +200,8 @@ struct bfd_fsm_out bfd_fsm_rx(struct bfd_fsm *f, const struct bfd_packet *p, mon
 	if (f->state == BFD_STATE_ADMIN_DOWN)
 		return out;    /* §6.8.6: discard in AdminDown */
 	f->detect_on = true;
-	f->detect_at = mono_add(now, mono_from_ns(detect_time_ns(f)));
+	f->last_rx = now;
+	retime_detect(f);
 
 	if (p->state == BFD_STATE_ADMIN_DOWN) {
 		if (f->state != BFD_STATE_DOWN)
@@ -307,7 +307,7 @@ void bfd_fsm_set_params(struct bfd_fsm *f, uint32_t desired_min_tx_us, uint32_t 
 	f->cfg.detect_mult = detect_mult;
 	set_tx(f, f->state == BFD_STATE_UP ? desired_min_tx_us
 					   : max_u32(BFD_SLOW_TX_US, desired_min_tx_us), now);
-	set_rx(f, required_min_rx_us, now);
+	set_rx(f, required_min_rx_us);
 }
 
 struct bfd_fsm_out bfd_fsm_admin(struct bfd_fsm *f, bool down, monotime now)

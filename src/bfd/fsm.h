@@ -65,7 +65,7 @@ struct bfd_fsm {
 	bool poll;                          /* a Poll Sequence is running */
 	/* timers */
 	bool tx_on, detect_on;
-	monotime next_tx, detect_at, last_tx;
+	monotime next_tx, detect_at, last_tx, last_rx;
 	uint32_t rnd;                       /* jitter state */
 	/* counters */
 	uint64_t rx_packets, tx_packets;

@@ -349,9 +349,12 @@ static void test_rx_increase_at_once(void **state)
 	struct bfd_fsm f;
 	init(&f, 100, 100, 3, false);
 	bring_up(&f);
+	advance_us(100000);
 	bfd_fsm_set_params(&f, 100000, 400000, 3, now);
 	assert_int_equal(bfd_fsm_detect_time_us(&f), 1200000);
 	assert_true(f.poll);
+	/* Counted from the last packet, 100 ms ago. */
+	assert_int_equal(mono_to_us(mono_sub(f.detect_at, now)), 1100000);
 }
 
 static void test_params_while_down(void **state)

@@ -289,9 +289,16 @@ def test_seed_crds(cluster, crds, ns, ingot_bin, start_controller):
     converted = subprocess.run([str(ingot_bin), "config", "convert", str(DATA / "bgp.yml")],
                                capture_output=True, text=True, check=True).stdout
     cluster.apply(converted.replace("namespace: metallb-system", f"namespace: {cfgns}"))
+    # a legacy ConfigMap beside them is ignored, and the log says so
+    cluster.apply(legacy_config(cfgns, """
+- name: ignored
+  protocol: layer2
+  addresses: [10.9.0.0/24]
+"""))
     c = start_controller("--namespace", cfgns)
     seed_nginx_gets_first_address(cluster, ns, c)
     assert "source=crds" in c.text()
+    assert "the metallb.io objects are used" in c.text()
     # IPAddressPool status counters
     pool = wait_until(lambda: (lambda p: p if p.get("status", {}).get("assignedIPv4") == 1 else None)(
         cluster.get_json("ipaddresspool", "my-ip-space", "-n", cfgns)), what="pool status counters")

@@ -1,0 +1,137 @@
+/*
+ * `ingot run`: allocation and announcement in one process, without Kubernetes, from YAML files
+ * (src/speaker/spkd_run.h does the work). Option parsing and process lifetime only.
+ *
+ *   ingot run -f FILE|DIR [-f FILE|DIR]... [--node-name N] [--lb-class C] [--gshut-wait S]
+ *             [--log-format json|text] [--log-level debug|info|warn|error]
+ *
+ * The files hold MetalLB's configuration (legacy ConfigMap or metallb.io objects), Services and,
+ * optionally, EndpointSlices and Nodes. --node-name defaults to $NODE_NAME, else the host name.
+ * SIGHUP reloads the files (an invalid set leaves everything as it is). SIGTERM or SIGINT:
+ * withdraw everything, exit 0. Exit 1 when the files are invalid at start.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cmd/commands.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/xalloc.h"
+#include "speaker/spkd_run.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ingot run -f FILE|DIR [-f FILE|DIR]... [options]\n"
+		"\n"
+		"  -f, --file P          a YAML/JSON file, or a directory of *.yaml *.yml *.json\n"
+		"  --node-name N         this node's name (default $NODE_NAME, else the host name)\n"
+		"  --lb-class C          handle only Services of this loadBalancerClass\n"
+		"  --gshut-wait S        on stop, RFC 8326 graceful shutdown for S seconds first\n"
+		"  --log-format F        text or json (default text)\n"
+		"  --log-level L         debug, info, warn or error (default info)\n"
+		"\nSIGHUP reloads the files; invalid files leave the running state untouched.\n");
+}
+
+static struct spkd_run *run;
+static bool stopping;
+
+static void stopped(void *arg)
+{
+	loop_stop();
+}
+
+static void on_signal(int signo, void *arg)
+{
+	if (signo == SIGHUP) {
+		if (!stopping) {
+			log_info("run", "SIGHUP: reloading the files", "%s", "");
+			spkd_run_reload(run);
+		}
+		return;
+	}
+	if (stopping)
+		return;
+	stopping = true;
+	log_info("run", "signal received, stopping", "signal=%d", signo);
+	spkd_run_shutdown(run, stopped, NULL);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "node-name", required_argument, NULL, 'N' },
+		{ "lb-class", required_argument, NULL, 'C' },
+		{ "gshut-wait", required_argument, NULL, 'g' },
+		{ "log-format", required_argument, NULL, 'F' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char **paths = xcalloc((size_t)argc + 1, sizeof(*paths));
+	struct spkd_run_options o = { .node_name = getenv("NODE_NAME"), .paths = paths };
+	enum log_level level = LOGL_INFO;
+	enum log_format format = LOG_FORMAT_TEXT;
+	optind = 1;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "hf:", longopts, NULL)) != -1) {
+		bool ok = true;
+		char *end = NULL;
+		long v;
+		switch (ch) {
+		case 'f': paths[o.npaths++] = optarg; break;
+		case 'N': o.node_name = optarg; break;
+		case 'C': o.lb_class = optarg; break;
+		case 'g':
+			v = strtol(optarg, &end, 10);
+			ok = end && !*end && v >= 0 && v <= 3600;
+			o.gshut_wait = (uint16_t)(ok ? v : 0);
+			break;
+		case 'F': ok = log_format_parse(optarg, &format); break;
+		case 'l': ok = log_level_parse(optarg, &level); break;
+		case 'h': usage(stdout); free(paths); return 0;
+		default: usage(stderr); free(paths); return 2;
+		}
+		if (!ok) {
+			fprintf(stderr, "ingot run: invalid option value: %s\n", optarg);
+			free(paths);
+			return 2;
+		}
+	}
+	if (optind < argc || o.npaths == 0) {
+		usage(stderr);
+		free(paths);
+		return 2;
+	}
+	char host[256] = "";
+	if (!o.node_name || !*o.node_name) {
+		if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
+			snprintf(host, sizeof(host), "localhost");
+		o.node_name = host;
+	}
+	log_setup(level, format, stderr);
+	loop_init();
+	signal(SIGPIPE, SIG_IGN);
+	run = spkd_run_new(&o);
+	int rc = 1;
+	log_info("run", "starting", "node=%s files=%zu", o.node_name, o.npaths);
+	if (spkd_run_reload(run)) {
+		struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
+		struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
+		struct sigwatch *hup = sigwatch_new(SIGHUP, on_signal, NULL);
+		rc = loop_run() == 0 ? 0 : 1;
+		sigwatch_free(term);
+		sigwatch_free(intr);
+		sigwatch_free(hup);
+	}
+	spkd_run_free(run);
+	run = NULL;
+	loop_free();
+	free(paths);
+	log_info("run", "stopped", "rc=%d", rc);
+	return rc;
+}

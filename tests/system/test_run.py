@@ -1,0 +1,114 @@
+"""System tests: `ingot run` (standalone: allocation and announcement from files, no Kubernetes; issue 7).
+
+BGP: a node namespace runs `ingot run -f DIR` with the seed's bgp.yml unchanged and a Service file; BIRD
+(172.30.8.35, AS 64500) learns 198.51.100.1/32 from it and the client's traffic reaches the node. SIGHUP
+after adding a second Service file announces 198.51.100.2; SIGHUP with an invalid file (bad YAML, then an
+invalid pool) logs the error with the file and leaves both announcements untouched; SIGTERM withdraws.
+L2: two nodes run `ingot run` with the seed's l2.yml, a Service and both Node objects (the member set for
+the election): only the elected node answers ARP for 192.168.1.240.
+"""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fixtures.netns import Node, wait_for
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "data" / "speaker"))
+import seedlab  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data"
+
+SERVICE = """apiVersion: v1
+kind: Service
+metadata:
+  name: {name}
+  namespace: default
+spec:
+  type: LoadBalancer
+  ports:
+  - name: http
+    port: 80
+    protocol: TCP
+  selector:
+    app: {name}
+"""
+
+
+def start_run(ns, ingot_bin, paths, name: str, log: str) -> subprocess.Popen:
+    argv = [str(ingot_bin), "run", "--node-name", name, "--log-level", "debug"]
+    for p in paths:
+        argv += ["-f", str(p)]
+    return ns.popen(argv, log=log)
+
+
+def log_text(ns, log: str) -> str:
+    return (ns.workdir / log).read_text(errors="replace")
+
+
+def test_run_bgp_reload(topology, bird, ingot_bin, tmp_path):
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
+    router = seedlab.start_bird(bird, lab.router)
+    node = lab.nodes[0]
+    node.serve_vip(seedlab.SEED_BGP_IP)
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "10-config.yml").write_text((DATA / "bgp.yml").read_text())
+    (files / "20-nginx.yml").write_text(SERVICE.format(name="nginx"))
+    proc = start_run(node, ingot_bin, [files], "node1", "run.log")
+
+    first = seedlab.SEED_BGP_IP + "/32"
+    wait_for(lambda: seedlab.bird_next_hops(router, first) == {lab.node_ips[0]}, timeout=30,
+             what="198.51.100.1/32 from the node in BIRD")
+    counts = lab.client.probe(seedlab.SEED_BGP_IP, flows=8)
+    assert set(counts) == {"node1"}, counts
+
+    # SIGHUP after adding a Service: the next free address is announced too.
+    (files / "30-web.yml").write_text(SERVICE.format(name="web"))
+    proc.send_signal(signal.SIGHUP)
+    second = "198.51.100.2/32"
+    wait_for(lambda: seedlab.bird_route(router, second), timeout=15, what="198.51.100.2/32 after SIGHUP")
+
+    # Invalid files leave the announcements untouched: bad YAML, then a bad pool address.
+    for bad in ("garbage: [\n", (DATA / "bgp.yml").read_text().replace("198.51.100.0/24", "198.51.100.0/33")):
+        (files / "40-bad.yml").write_text(bad)
+        before = log_text(node, "run.log").count("files refused")
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: log_text(node, "run.log").count("files refused") > before, timeout=10,
+                 what="the reload refused")
+        time.sleep(1)
+        assert seedlab.bird_route(router, first) and seedlab.bird_route(router, second)
+        assert proc.poll() is None
+    assert "file=" + str(files / "40-bad.yml") in log_text(node, "run.log")
+
+    # Fixed again: the bad file removed, a reload keeps both IPs with their Services.
+    (files / "40-bad.yml").unlink()
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    assert seedlab.bird_route(router, first) and seedlab.bird_route(router, second)
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    wait_for(lambda: not seedlab.bird_route(router, first) and not seedlab.bird_route(router, second),
+             timeout=10, what="routes withdrawn on SIGTERM")
+
+
+def test_run_l2_election(topology, ingot_bin, tmp_path):
+    lab = seedlab.build_l2_seed_lab(topology, Node, nodes=2)
+    names = ["node1", "node2"]
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "config.yml").write_text((DATA / "l2.yml").read_text())
+    (files / "nginx.yml").write_text(SERVICE.format(name="nginx"))
+    (files / "nodes.yml").write_text("---\n".join(seedlab.node_object(n) for n in names))
+    macs = {}
+    for name, ns in zip(names, lab.nodes):
+        macs[name] = ns.mac().lower()
+        start_run(ns, ingot_bin, [files], name, "run.log")
+    owner = seedlab.l2_owner(names, seedlab.SEED_L2_IP)
+    wait_for(lambda: seedlab.arping_macs(lab.client, seedlab.SEED_L2_IP) == {macs[owner]}, timeout=20,
+             what=f"ARP answer from the elected node {owner}")
+    assert seedlab.arping_macs(lab.client, seedlab.SEED_L2_IP, count=3, wait=2) == {macs[owner]}

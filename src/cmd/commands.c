@@ -9,7 +9,6 @@ const struct command ingot_commands[] = {
 	{ "run", "allocate and announce without Kubernetes, from YAML files", cmd_run },
 	{ "speaker", "announce this node's Service IPs over BGP and ARP/NDP", cmd_speaker },
 	{ "status", "show what the local daemon is doing, through its control socket", cmd_status },
-	{ "speaker", "announce this node's Service IPs over BGP and ARP/NDP", cmd_speaker },
 	{ "version", "print the version and the libraries in use", cmd_version },
 	{ NULL, NULL, NULL },
 };

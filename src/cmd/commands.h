@@ -16,7 +16,6 @@ int cmd_controller(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_speaker(int argc, char **argv);
 int cmd_status(int argc, char **argv);
-int cmd_speaker(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* The table main() dispatches on, NULL-name terminated (commands.c). */

@@ -167,16 +167,34 @@ def start_ingot(binary, cluster, log: Path, lb_class: str):
 
 
 def start_metallb(binary, cluster, log: Path, lb_class: str):
+    # It looks its own Pod and Deployment up for owner references; no kubelet or controller-manager runs
+    # here, so objects that never run will do.
+    pod_spec = {"containers": [{"name": "controller", "image": "metallb/controller"}]}
+    cluster.apply(json.dumps({"apiVersion": "v1", "kind": "Pod",
+                              "metadata": {"name": "metallb-controller", "namespace": CONFIG_NS},
+                              "spec": pod_spec}))
+    cluster.apply(json.dumps({"apiVersion": "apps/v1", "kind": "Deployment",
+                              "metadata": {"name": "controller", "namespace": CONFIG_NS},
+                              "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "metallb"}},
+                                       "template": {"metadata": {"labels": {"app": "metallb"}},
+                                                    "spec": pod_spec}}}))
     f = open(log, "ab")
-    env = dict(os.environ, KUBECONFIG=cluster.kubeconfig, METALLB_ML_SECRET_NAME="memberlist",
-               METALLB_DEPLOYMENT="controller")
-    proc = subprocess.Popen([str(binary), "--namespace", CONFIG_NS, "--lb-class", lb_class,
-                             "--webhook-mode", "disabled", "--disable-cert-rotation", "--port", "0",
-                             "--log-level", "info"],
-                            stdout=f, stderr=f, stdin=subprocess.DEVNULL, env=env)
-    time.sleep(3)
-    if proc.poll() is not None:
-        raise RuntimeError(f"MetalLB controller exited; see {log}")
+    proc = subprocess.Popen([str(binary), "--kubeconfig", cluster.kubeconfig, "--namespace", CONFIG_NS,
+                             "--pod-name", "metallb-controller", "--ml-secret-name", "memberlist",
+                             "--deployment", "controller",
+                             "--lb-class", lb_class, "--webhook-mode", "disabled", "--disable-cert-rotation",
+                             "--port", "0", "--health-probe-port", "0", "--log-level", "info"],
+                            stdout=f, stderr=f, stdin=subprocess.DEVNULL)
+    # ready once it has assigned a probe Service of its class
+    probe_ns = "bench-metallb-probe"
+    cluster.kubectl("create", "namespace", probe_ns)
+    cluster.apply(json.dumps(service("probe", lb_class)), namespace=probe_ns)
+    deadline = time.monotonic() + 120
+    while not cluster.get_json("service", "probe", "-n", probe_ns).get("status", {}).get("loadBalancer", {}) \
+            .get("ingress"):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError(f"MetalLB controller did not assign an IP; see {log}")
+        time.sleep(0.2)
     return proc
 
 
@@ -224,6 +242,14 @@ def main():
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        by = {(r["impl"], r.get("n")): r for r in results}
+        if args.metallb:
+            for n in sizes:
+                i, m = by[("ingot", n)], by[("metallb", n)]
+                print(f"ratio N={n}: MetalLB/ingot time to all status {m['all_status_s'] / i['all_status_s']:.2f}x; "
+                      f"after the last create {m['after_last_create_s']:.2f} s vs {i['after_last_create_s']:.2f} s")
+            hwm = {impl: int(by[(impl, None)]["VmHWM"].split()[0]) for impl in ("ingot", "metallb")}
+            print(f"ratio VmHWM: MetalLB/ingot {hwm['metallb'] / hwm['ingot']:.2f}x")
         print(json.dumps(results))
     finally:
         for p in procs:

@@ -39,7 +39,6 @@ struct cfg_source {
 	enum probe_state probe;
 	struct k8s_request *probe_req;
 	struct timer *probe_timer, *debounce;
-	bool said_both;
 };
 
 static void poke(struct cfg_source *cs)
@@ -180,17 +179,14 @@ static size_t crd_objects(const struct cfg_source *cs)
 
 enum cfg_mode cfg_source_mode(const struct cfg_source *cs)
 {
-	bool cm = cs->cm && k8s_store_count(k8s_informer_store(cs->cm)) > 0;
-	if (crd_objects(cs) > 0) {
-		if (cm && !cs->said_both) {
-			log_warn("controller", "both the legacy ConfigMap and metallb.io objects exist: "
-				 "the metallb.io objects are used", "namespace=%s configmap=%s",
-				 cs->ns, cs->cm_name);
-			((struct cfg_source *)cs)->said_both = true;
-		}
+	if (crd_objects(cs) > 0)
 		return CFG_MODE_CRD;
-	}
-	return cm ? CFG_MODE_LEGACY : CFG_MODE_NONE;
+	return cfg_source_has_configmap(cs) ? CFG_MODE_LEGACY : CFG_MODE_NONE;
+}
+
+bool cfg_source_has_configmap(const struct cfg_source *cs)
+{
+	return cs->cm && k8s_store_count(k8s_informer_store(cs->cm)) > 0;
 }
 
 const char *cfg_mode_name(enum cfg_mode m)

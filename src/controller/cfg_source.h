@@ -33,6 +33,8 @@ void cfg_source_start(struct cfg_source *cs);
 /* Every informer in use has delivered its first list. */
 bool cfg_source_synced(const struct cfg_source *cs);
 enum cfg_mode cfg_source_mode(const struct cfg_source *cs);
+/* The legacy ConfigMap exists (whether or not it is the mode in use). */
+bool cfg_source_has_configmap(const struct cfg_source *cs);
 const char *cfg_mode_name(enum cfg_mode m);
 /* The objects of the current mode as one JSON List text (caller frees); NULL in CFG_MODE_NONE. */
 char *cfg_source_document(const struct cfg_source *cs);

@@ -37,6 +37,7 @@ struct controller {
 	struct elector *el;
 	struct cfg_model *model;         /* the configuration in force (owned) */
 	enum cfg_mode mode;
+	bool said_both;                  /* logged that the CRDs win over the ConfigMap */
 	struct alloc *alloc;             /* only while leading and ready */
 	bool leading;
 	bool ready;
@@ -272,6 +273,11 @@ static void config_changed(void *arg)
 			 "namespace=%s configmap=%s", ctl->ns, ctl->cm);
 		return;
 	}
+	bool both = mode == CFG_MODE_CRD && cfg_source_has_configmap(ctl->cfg);
+	if (both && !ctl->said_both)
+		log_warn("controller", "both the legacy ConfigMap and metallb.io objects exist: the "
+			 "metallb.io objects are used", "namespace=%s configmap=%s", ctl->ns, ctl->cm);
+	ctl->said_both = both;
 	char *doc = cfg_source_document(ctl->cfg);
 	char *name = xasprintf("%s/%s", ctl->ns, mode == CFG_MODE_LEGACY ? ctl->cm : "metallb.io");
 	struct cfg_input in = { name, doc, strlen(doc) };

@@ -11,6 +11,10 @@ Steps that show ingot's own work appear as the components land (docs/ARCHITECTUR
   3. the real API server: the seed's nginx Service applied, as `kubectl get service` shows it
   4. layer 2: ingot answers ARP for a service IP in a node namespace; a client resolves it;
      the IP moves to another node and the client's neighbour entry follows
+  5. the seed in BGP mode end to end: the real API server, `ingot controller`, `ingot speaker` in
+     three node namespaces, BIRD as the seed's router (172.30.8.35, AS 64500, inside the lab
+     only); bgp.yml and nginx.yml applied unchanged; `kubectl get service` shows 198.51.100.1,
+     BIRD's ECMP route has every node as next hop, and client traffic splits across the nodes
 """
 from __future__ import annotations
 
@@ -27,6 +31,10 @@ sys.path.insert(0, str(REPO / "tests" / "system"))
 
 from fixtures import cluster as cluster_fixture  # noqa: E402
 from fixtures import netns  # noqa: E402
+from fixtures import routers  # noqa: E402
+
+sys.path.insert(0, str(REPO / "tests" / "system" / "data" / "speaker"))
+import seedlab  # noqa: E402
 
 INGOT = pathlib.Path(os.environ.get("INGOT_BIN", REPO / "build" / "ingot"))
 SEED_DATA = REPO / "tests" / "system" / "data"
@@ -123,6 +131,86 @@ def step_l2(work: pathlib.Path) -> None:
             ns.close()
 
 
+def step_bgp_seed(work: pathlib.Path) -> None:
+    banner("5. The seed in BGP mode: controller, three speakers, BIRD as the router")
+    state = work / "cluster-bgp"
+    created: list[netns.Netns] = []
+    procs: list[tuple[netns.Netns | None, subprocess.Popen]] = []
+    birds: list[routers.Bird] = []
+    bridge = None
+
+    def new_ns(label, cls=netns.Netns):
+        ns = cls(label, workdir=work / "bgp" / label)
+        created.append(ns)
+        return ns
+
+    print(f"starting etcd + kube-apiserver (tools/cluster up --dir {state}) ...", flush=True)
+    cl = cluster_fixture.cluster_up(state)
+    try:
+        kubectl = ["kubectl", f"--kubeconfig={cl.kubeconfig}"]
+        topo = netns.Topology(new_ns)
+        lab = seedlab.build_bgp_seed_lab(topo, netns.Node, nodes=3)
+        names = [f"node{i}" for i in range(1, 4)]
+        print(f"  lab: router {seedlab.SEED_ROUTER_IP} (AS {seedlab.SEED_ROUTER_ASN}), nodes "
+              + ", ".join(f"{n} {ip}" for n, ip in zip(names, lab.node_ips))
+              + f", client {lab.client.v4} behind the router", flush=True)
+
+        def make_bird(ns, **kwargs):
+            birds.append(routers.Bird(ns, work / "bgp" / "bird", **kwargs))
+            return birds[-1]
+
+        router = seedlab.start_bird(make_bird, lab.router)
+        bridge = seedlab.ApiBridge(cl, work / "bgp" / "api")
+        subprocess.run(kubectl + ["create", "namespace", "metallb-system"], capture_output=True)
+        for name, ns in zip(names, lab.nodes):
+            subprocess.run(kubectl + ["apply", "-f", "-"], input=seedlab.node_object(name), text=True,
+                           capture_output=True, check=True)
+            ns.serve_vip(seedlab.SEED_BGP_IP)  # kube-proxy's part: the node accepts the service IP
+            kcfg = bridge.attach(ns)
+            procs.append((ns, ns.popen([INGOT, "speaker", "--node-name", name, "--kubeconfig", kcfg],
+                                       log=work / "bgp" / f"speaker-{name}.log")))
+        log = open(work / "bgp" / "controller.log", "ab")
+        procs.append((None, subprocess.Popen([str(INGOT), "controller", "--kubeconfig", cl.kubeconfig],
+                                             stdout=log, stderr=subprocess.STDOUT)))
+        log.close()
+        show(kubectl + ["apply", "-f", SEED_DATA / "bgp.yml"])
+        show(kubectl + ["apply", "-f", SEED_DATA / "nginx.yml"])
+        print("  no kubelet runs here: the EndpointSlice the Deployment's three pods would give, one per node",
+              flush=True)
+        subprocess.run(kubectl + ["apply", "-f", "-"], text=True, capture_output=True, check=True,
+                       input=seedlab.endpoint_slice("default", "nginx", names,
+                                                    ["10.244.1.5", "10.244.2.5", "10.244.3.5"]))
+        netns.wait_for(lambda: seedlab.external_ip(cl, "default", "nginx") == seedlab.SEED_BGP_IP, timeout=60,
+                       what="EXTERNAL-IP 198.51.100.1")
+        show(kubectl + ["get", "service", "nginx"])
+        prefix = seedlab.SEED_BGP_IP + "/32"
+        netns.wait_for(lambda: seedlab.bird_next_hops(router, prefix) == set(lab.node_ips), timeout=60,
+                       what="a route from every node in BIRD")
+        netns.wait_for(lambda: len(lab.router.kernel_routes().get(prefix, [])) == 3, timeout=20,
+                       what="the ECMP route in the router's kernel")
+        show(["birdc", "-s", router.sock, "show", "route", prefix])
+        show(["ip", "netns", "exec", lab.router.name, "ip", "route", "show", prefix])
+        counts = lab.client.probe(seedlab.SEED_BGP_IP, flows=300)
+        print("  300 client flows to 198.51.100.1:8080 answered by: "
+              + ", ".join(f"{n} {counts.get(n, 0)}" for n in names)
+              + (f", unanswered {counts['<none>']}" if counts.get("<none>") else ""), flush=True)
+    finally:
+        for ns, proc in reversed(procs):
+            if ns is not None:
+                ns.stop(proc)
+            elif proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=10)
+        for b in birds:
+            b.stop()
+        if bridge is not None:
+            bridge.close()
+        for ns in reversed(created):
+            ns.close()
+        cluster_fixture.cluster_down(state)
+        print("  lab and cluster stopped", flush=True)
+
+
 def main() -> int:
     if os.geteuid() != 0:
         print("demo: run as root (network namespaces, raw sockets)", file=sys.stderr)
@@ -139,6 +227,8 @@ def main() -> int:
         step_cluster(work)
         if L2_DRIVER.is_file():
             step_l2(work)
+        if has_command("controller") and has_command("speaker"):
+            step_bgp_seed(work)
     banner("done")
     return 0
 

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 
 #include "config/config.h"
-#include "config/yaml_json.h"
+#include "core/yaml_json.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "speaker/spkd_run.h"

@@ -7,7 +7,9 @@ Node objects and the EndpointSlice the nginx Deployment's pods would give (one r
 each node emulates kube-proxy by serving the service IP on lo (Node.serve_vip).
 
 BGP mode: EXTERNAL-IP 198.51.100.1, BIRD (172.30.8.35, AS 64500) holds one route per node and installs a
-3-way ECMP route, client flows reach every node; the API server stopped for 10 s (issue: 30 s; shortened to
+3-way ECMP route, client flows reach every node; a Service with externalTrafficPolicy Local is announced by
+the node with its endpoint only; a configuration change (a community on the advertisement) reaches BIRD;
+the API server stopped for 10 s (issue: 30 s; shortened to
 keep the run short, still long enough for every watch to fail and back off) withdraws nothing; SIGTERM of one
 speaker withdraws its route only; a deleted Service is withdrawn everywhere.
 L2 mode: the elected node (MetalLB's hash) and only it answers ARP for 192.168.1.240; kill -9 of its speaker
@@ -96,6 +98,23 @@ def seed(cluster, ingot_bin, tmp_path, testns):
         s.close()
 
 
+LOCAL_SERVICE = """apiVersion: v1
+kind: Service
+metadata:
+  name: local
+  namespace: {ns}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  ports:
+  - name: http
+    port: 80
+    protocol: TCP
+  selector:
+    app: local
+"""
+
+
 def apply_seed(seed, config: str, nodes: list[str], endpoint_ips: list[str]) -> None:
     seed.cluster.apply((DATA / config).read_text())
     seed.cluster.apply((DATA / "nginx.yml").read_text(), namespace=seed.ns)
@@ -129,6 +148,23 @@ def test_seed_bgp_mode(seed, topology, bird):
     # Client traffic reaches every node.
     counts = lab.client.probe(seedlab.SEED_BGP_IP, flows=96)
     assert set(counts) == set(names), counts
+
+    # externalTrafficPolicy Local: only the node with an endpoint announces.
+    seed.cluster.apply(LOCAL_SERVICE.format(ns=seed.ns))
+    seed.cluster.apply(seedlab.endpoint_slice(seed.ns, "local", ["node2"], ["10.244.2.6"]))
+    local_ip = wait_for(lambda: seedlab.external_ip(seed.cluster, seed.ns, "local").replace("<pending>", ""),
+                        timeout=30, what="an IP for the Local Service")
+    wait_for(lambda: seedlab.bird_next_hops(router, local_ip + "/32") == {lab.node_ips[1]}, timeout=20,
+             what="the Local Service announced by node2 only")
+
+    # A configuration change is followed: a community on the pool's advertisement.
+    seed.cluster.apply((DATA / "bgp.yml").read_text().replace(
+        "      - 198.51.100.0/24\n", "      - 198.51.100.0/24\n      bgp-advertisements:\n"
+        "      - communities: [\"64500:100\"]\n"))
+    wait_for(lambda: all((64500, 100) in r["communities"] for r in seedlab.bird_route(router, prefix))
+             and len(seedlab.bird_route(router, prefix)) == 3, timeout=20,
+             what="community 64500:100 on every node's route")
+    seed.cluster.kubectl("delete", "service", "local", "-n", seed.ns)
 
     # The API server away for 10 s withdraws nothing.
     seed.cluster.stop_apiserver()

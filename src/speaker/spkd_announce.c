@@ -5,7 +5,9 @@
  * BGP: one session per BGPPeer that selects this node (dynamic-ASN and unnumbered peers are not
  * supported by the engine and are skipped with a log line). The next hop is this node's address
  * toward the peer (the session's local address); the router-id is the peer's routerID, else this
- * node's IPv4 address toward the peer, else a hash of the node name (MetalLB's fallbacks).
+ * node's IPv4 address toward the peer, else a hash of the node name (MetalLB's fallbacks). With
+ * enableGracefulRestart the OPEN carries the Restart State bit, so a speaker restarted after a
+ * crash keeps its routes at a helper peer (a clean stop still withdraws them first).
  * L2: each owned IP goes to the interfaces the L2 selection rules pick (l2/iface.h: the
  * advertisement's interfaces, else those whose subnet holds the IP, else every eligible one);
  * interfaces are followed over netlink and the last decision is applied again when they change.
@@ -128,6 +130,9 @@ static bool peer_config(const struct spkd_announcer *a, const struct cfg_peer *p
 	c->ebgp_multihop = p->ebgp_multihop ? 255 : 0;
 	c->graceful_restart = p->graceful_restart;
 	c->gr_time = p->graceful_restart ? 120 : 0;
+	/* Every start may be a restart: with graceful restart the peer keeps our routes while we
+	 * were away and replaces them with what this process announces (RFC 4724 §4.1). */
+	c->gr_restarting = p->graceful_restart;
 	return true;
 }
 

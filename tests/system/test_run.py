@@ -6,6 +6,8 @@ after adding a second Service file announces 198.51.100.2; SIGHUP with an invali
 invalid pool) logs the error with the file and leaves both announcements untouched; SIGTERM withdraws.
 L2: two nodes run `ingot run` with the seed's l2.yml, a Service and both Node objects (the member set for
 the election): only the elected node answers ARP for 192.168.1.240.
+Graceful restart: a BGPPeer with enableGracefulRestart and BIRD as helper; kill -9 of `ingot run` and a
+restart never take the route out of BIRD.
 """
 from __future__ import annotations
 
@@ -94,6 +96,65 @@ def test_run_bgp_reload(topology, bird, ingot_bin, tmp_path):
     assert proc.wait(timeout=15) == 0
     wait_for(lambda: not seedlab.bird_route(router, first) and not seedlab.bird_route(router, second),
              timeout=10, what="routes withdrawn on SIGTERM")
+
+
+GR_CONFIG = """apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: seed
+  namespace: metallb-system
+spec:
+  addresses:
+  - 198.51.100.1/32
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: seed
+  namespace: metallb-system
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata:
+  name: router
+  namespace: metallb-system
+spec:
+  myASN: 64501
+  peerASN: 64500
+  peerAddress: 172.30.8.35
+  enableGracefulRestart: true
+"""
+
+
+def test_run_graceful_restart(topology, bird, ingot_bin, tmp_path):
+    """kill -9 and a restart with graceful restart (BIRD as helper): the route never leaves BIRD."""
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
+    router = seedlab.start_bird(bird, lab.router, graceful_restart="on")
+    node = lab.nodes[0]
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "config.yml").write_text(GR_CONFIG)
+    (files / "nginx.yml").write_text(SERVICE.format(name="nginx"))
+    proc = start_run(node, ingot_bin, [files], "node1", "run.log")
+    prefix = seedlab.SEED_BGP_IP + "/32"
+    wait_for(lambda: seedlab.bird_route(router, prefix) and router.established(), timeout=30,
+             what="the route in BIRD")
+    before = router.protocols()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=5)
+    time.sleep(1)
+    assert seedlab.bird_route(router, prefix), "route lost while the speaker was down"
+    start_run(node, ingot_bin, [files], "node1", "run2.log")
+    deadline = time.monotonic() + 20
+    while True:
+        assert seedlab.bird_route(router, prefix), "route withdrawn during the restart"
+        est = router.established()
+        if est and any(router.protocols()[n]["since"] != before.get(n, {}).get("since") for n in est):
+            break
+        assert time.monotonic() < deadline, "the session did not come back"
+        time.sleep(0.2)
+    time.sleep(2)   # past the End-of-RIB: the stale route was replaced, not flushed
+    assert seedlab.bird_next_hops(router, prefix) == {lab.node_ips[0]}
 
 
 def test_run_l2_election(topology, ingot_bin, tmp_path):

@@ -96,11 +96,11 @@ def build_l2_seed_lab(topo, node_cls, nodes: int = 3) -> L2SeedLab:
     return L2SeedLab(client, members, ips)
 
 
-def start_bird(bird_factory, router):
+def start_bird(bird_factory, router, **kwargs):
     """BIRD on the router: AS 64500, passive, any node of the node LAN as AS 64501, ECMP to the kernel."""
     from fixtures.routers import Peer  # tests/system is on sys.path in tests and in the demo
     return bird_factory(router, asn=SEED_ROUTER_ASN, router_id=SEED_ROUTER_IP,
-                        peers=[Peer(SEED_NODE_LAN_V4, SEED_NODE_ASN)], passive=True)
+                        peers=[Peer(SEED_NODE_LAN_V4, SEED_NODE_ASN)], passive=True, **kwargs)
 
 
 def l2_owner(nodes: list[str], ip: str) -> str:

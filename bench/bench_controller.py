@@ -67,6 +67,7 @@ class Api:
         return http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=timeout)
 
     def request(self, method, path, body=None):
+        last = None
         for attempt in range(5):
             conn = getattr(self.local, "conn", None) or self.connect()
             self.local.conn = conn
@@ -76,14 +77,16 @@ class Api:
                 resp = conn.getresponse()
                 data = resp.read()
                 if resp.status == 429 or resp.status >= 500:
+                    last = f"{resp.status} {data[:300]!r}"
                     time.sleep(0.2 * (attempt + 1))
                     continue
                 return resp.status, json.loads(data) if data else None
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as e:
+                last = repr(e)
                 conn.close()
                 self.local.conn = None
                 time.sleep(0.2)
-        raise RuntimeError(f"{method} {path} failed")
+        raise RuntimeError(f"{method} {path} failed: {last}")
 
 
 class IngressWatch(threading.Thread):
@@ -122,6 +125,8 @@ class IngressWatch(threading.Thread):
 def service(name: str, lb_class: str) -> dict:
     return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
             "spec": {"type": "LoadBalancer", "loadBalancerClass": lb_class, "selector": {"app": name},
+                     # 10,000 Services would exhaust the 2,768 NodePorts of 30000-32767
+                     "allocateLoadBalancerNodePorts": False,
                      "ports": [{"port": 80, "protocol": "TCP"}]}}
 
 

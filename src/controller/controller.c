@@ -132,6 +132,16 @@ static bool release(struct controller *ctl, const char *key)
 	return freed;
 }
 
+static bool same_ips(const ip_addr *a, size_t na, const ip_addr *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!ip_addr_eq(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
 static void sync_one(struct controller *ctl, const char *key)
 {
 	const json_t *svc = k8s_store_get(k8s_informer_store(ctl->svcs), key);
@@ -167,8 +177,8 @@ static void sync_one(struct controller *ctl, const char *key)
 				 res.outcome == ALLOC_NOT_LB ? "not-a-load-balancer" : "failed");
 		writer_put(ctl->writer, key, svc, &d);
 	}
-	if (had && res.outcome != ALLOC_ASSIGNED)
-		enqueue_pending(ctl);
+	if (had && (res.outcome != ALLOC_ASSIGNED || !same_ips(before, had, res.ips, res.nips)))
+		enqueue_pending(ctl);   /* an address came free */
 	if (writes || had != res.nips)
 		pools_later(ctl);
 	alloc_result_free(&res);

@@ -143,7 +143,7 @@ def service(name: str, ports=((80, "TCP"),), annotations: dict | None = None, sp
             labels: dict | None = None) -> dict:
     s = {"apiVersion": "v1", "kind": "Service",
          "metadata": {"name": name, "annotations": annotations or {}, "labels": labels or {}},
-         "spec": {"type": "LoadBalancer", "selector": {"app": name},
+         "spec": {"type": "LoadBalancer", "selector": {"app": name}, "allocateLoadBalancerNodePorts": False,
                   "ports": [{"name": f"p{p}-{proto.lower()}", "port": p, "protocol": proto}
                             for p, proto in ports]}}
     s["spec"].update(spec or {})

@@ -3,7 +3,8 @@
  * (src/speaker/spkd_run.h does the work). Option parsing and process lifetime only.
  *
  *   ingot run -f FILE|DIR [-f FILE|DIR]... [--node-name N] [--lb-class C] [--gshut-wait S]
- *             [--log-format json|text] [--log-level debug|info|warn|error]
+ *             [--metrics-addr HOST:PORT] [--log-format json|text]
+ *             [--log-level debug|info|warn|error]
  *
  * The files hold MetalLB's configuration (legacy ConfigMap or metallb.io objects), Services and,
  * optionally, EndpointSlices and Nodes. --node-name defaults to $NODE_NAME, else the host name.
@@ -20,6 +21,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/xalloc.h"
+#include "speaker/spkd.h"
 #include "speaker/spkd_run.h"
 
 static void usage(FILE *out)
@@ -31,6 +33,7 @@ static void usage(FILE *out)
 		"  --node-name N         this node's name (default $NODE_NAME, else the host name)\n"
 		"  --lb-class C          handle only Services of this loadBalancerClass\n"
 		"  --gshut-wait S        on stop, RFC 8326 graceful shutdown for S seconds first\n"
+		"  --metrics-addr A      serve /metrics, /healthz, /readyz on host:port (default: off)\n"
 		"  --log-format F        text or json (default text)\n"
 		"  --log-level L         debug, info, warn or error (default info)\n"
 		"\nSIGHUP reloads the files; invalid files leave the running state untouched.\n");
@@ -67,6 +70,7 @@ int cmd_run(int argc, char **argv)
 		{ "node-name", required_argument, NULL, 'N' },
 		{ "lb-class", required_argument, NULL, 'C' },
 		{ "gshut-wait", required_argument, NULL, 'g' },
+		{ "metrics-addr", required_argument, NULL, 'M' },
 		{ "log-format", required_argument, NULL, 'F' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -74,6 +78,7 @@ int cmd_run(int argc, char **argv)
 	};
 	char **paths = xcalloc((size_t)argc + 1, sizeof(*paths));
 	struct spkd_run_options o = { .node_name = getenv("NODE_NAME"), .paths = paths };
+	const char *metrics_addr = NULL;
 	enum log_level level = LOGL_INFO;
 	enum log_format format = LOG_FORMAT_TEXT;
 	optind = 1;
@@ -93,6 +98,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'F': ok = log_format_parse(optarg, &format); break;
 		case 'l': ok = log_level_parse(optarg, &level); break;
+		case 'M': metrics_addr = optarg; break;
 		case 'h': usage(stdout); free(paths); return 0;
 		default: usage(stderr); free(paths); return 2;
 		}
@@ -119,6 +125,13 @@ int cmd_run(int argc, char **argv)
 	run = spkd_run_new(&o);
 	int rc = 1;
 	log_info("run", "starting", "node=%s files=%zu", o.node_name, o.npaths);
+	struct spkd_ops *ops = NULL;
+	if (metrics_addr) {
+		char oerr[256];
+		ops = spkd_ops_new(metrics_addr, spkd_run_daemon(run), NULL, NULL, oerr, sizeof(oerr));
+		if (!ops)
+			log_error("run", "cannot serve metrics", "reason=%s", oerr);
+	}
 	if (spkd_run_reload(run)) {
 		struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
 		struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
@@ -128,6 +141,7 @@ int cmd_run(int argc, char **argv)
 		sigwatch_free(intr);
 		sigwatch_free(hup);
 	}
+	spkd_ops_free(ops);
 	spkd_run_free(run);
 	run = NULL;
 	loop_free();

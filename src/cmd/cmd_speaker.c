@@ -5,7 +5,8 @@
  *
  *   ingot speaker --node-name N [--kubeconfig F] [--context C] [--namespace metallb-system]
  *                 [--configmap config] [--lb-class C] [--gshut-wait S]
- *                 [--log-format json|text] [--log-level debug|info|warn|error]
+ *                 [--metrics-addr HOST:PORT] [--log-format json|text]
+ *                 [--log-level debug|info|warn|error]
  *
  * --node-name defaults to $NODE_NAME (as MetalLB's DaemonSet sets it from spec.nodeName).
  * SIGTERM or SIGINT: stop answering ARP/NDP, withdraw the BGP routes (after an RFC 8326
@@ -21,6 +22,7 @@
 #include "core/loop.h"
 #include "k8s/client.h"
 #include "k8s/kubeconfig.h"
+#include "speaker/spkd.h"
 #include "speaker/spkd_k8s.h"
 
 static void usage(FILE *out)
@@ -37,6 +39,7 @@ static void usage(FILE *out)
 		"                        (default: only Services without one)\n"
 		"  --gshut-wait S        on stop, announce with GRACEFUL_SHUTDOWN (RFC 8326) for S\n"
 		"                        seconds before withdrawing (default 0: withdraw at once)\n"
+		"  --metrics-addr A      serve /metrics, /healthz, /readyz on host:port (default: off)\n"
 		"  --log-format F        text or json (default text)\n"
 		"  --log-level L         debug, info, warn or error (default info)\n");
 }
@@ -68,6 +71,7 @@ int cmd_speaker(int argc, char **argv)
 		{ "configmap", required_argument, NULL, 'm' },
 		{ "lb-class", required_argument, NULL, 'C' },
 		{ "gshut-wait", required_argument, NULL, 'g' },
+		{ "metrics-addr", required_argument, NULL, 'M' },
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -76,6 +80,7 @@ int cmd_speaker(int argc, char **argv)
 	const char *kubeconfig = NULL, *context = NULL;
 	struct spkd_k8s_options o = { .node_name = getenv("NODE_NAME"),
 				      .namespace = "metallb-system", .configmap = "config" };
+	const char *metrics_addr = NULL;
 	enum log_level level = LOGL_INFO;
 	enum log_format format = LOG_FORMAT_TEXT;
 	optind = 1;
@@ -98,6 +103,7 @@ int cmd_speaker(int argc, char **argv)
 			break;
 		case 'f': ok = log_format_parse(optarg, &format); break;
 		case 'l': ok = log_level_parse(optarg, &level); break;
+		case 'M': metrics_addr = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -124,11 +130,20 @@ int cmd_speaker(int argc, char **argv)
 	log_info("speaker", "API server", "server=%s context=%s", cfg.server, cfg.context);
 	k8s_config_free(&cfg);
 	spk = spkd_k8s_new(client, &o);
+	struct spkd_ops *ops = NULL;
+	if (metrics_addr) {
+		char oerr[256];
+		ops = spkd_ops_new(metrics_addr, spkd_k8s_daemon(spk), spkd_k8s_api_ok, spk, oerr,
+				   sizeof(oerr));
+		if (!ops)
+			log_error("speaker", "cannot serve metrics", "reason=%s", oerr);
+	}
 	struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
 	struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	spkd_k8s_start(spk);
 	int rc = loop_run() == 0 ? 0 : 1;
+	spkd_ops_free(ops);
 	spkd_k8s_free(spk);
 	spk = NULL;
 	k8s_client_free(client);

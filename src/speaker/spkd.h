@@ -17,6 +17,8 @@
 #include "config/model.h"
 #include "speaker/speaker.h"
 
+struct bgp_peer_status;
+
 /* --- snapshot ------------------------------------------------------------------------------ */
 
 /* A Service's IPs and pool when they do not come from its status (ingot run allocates them).
@@ -81,6 +83,11 @@ void spkd_announcer_stop(struct spkd_announcer *a, uint16_t gshut_wait, void (*d
 			 void *arg);
 /* Cease to every peer, close every socket. */
 void spkd_announcer_free(struct spkd_announcer *a);
+/* The BGP sessions last applied: how many, and session i's BGPPeer name (borrowed) and status;
+ * false when the engine has no such session. */
+size_t spkd_announcer_sessions(const struct spkd_announcer *a);
+bool spkd_announcer_session(struct spkd_announcer *a, size_t i, const char **name,
+			    struct bgp_peer_status *st);
 
 /* --- daemon -------------------------------------------------------------------------------- */
 
@@ -95,5 +102,19 @@ void spkd_update(struct spkd *d, struct spkd_source *src);
 bool spkd_started(const struct spkd *d);
 void spkd_stop(struct spkd *d, uint16_t gshut_wait, void (*done)(void *arg), void *arg);
 void spkd_free(struct spkd *d);
+/* The decision in force (NULL before the first update). */
+const struct spk_decision *spkd_decision(const struct spkd *d);
+size_t spkd_bgp_sessions(const struct spkd *d);
+bool spkd_bgp_session(struct spkd *d, size_t i, const char **name, struct bgp_peer_status *st);
+
+/* --- operations endpoints (spkd_ops.c) ------------------------------------------------------ */
+
+struct spkd_ops;
+
+/* /metrics, /healthz and /readyz on listen ("host:port"); api_ok (may be NULL) says whether the
+ * API server answers. NULL with a message in err when it cannot listen. */
+struct spkd_ops *spkd_ops_new(const char *listen, struct spkd *d, bool (*api_ok)(void *arg),
+			      void *api_arg, char *err, size_t err_len);
+void spkd_ops_free(struct spkd_ops *o);
 
 #endif

@@ -36,11 +36,19 @@ struct l2_set {
 	size_t n, cap;
 };
 
+struct session {
+	char *name;
+	ip_addr address;
+	uint16_t port;
+};
+
 struct spkd_announcer {
 	char *node_name;
 	struct bgp_speaker *bgp;
 	const struct cfg_model *model;   /* the last applied, borrowed */
 	const struct spk_decision *decision;
+	struct session *sessions;        /* the peers last given to the engine */
+	size_t nsessions;
 	int *l2_ifs;                     /* interfaces that own something */
 	size_t nl2_ifs;
 	bool stopped;
@@ -178,6 +186,13 @@ static void apply_bgp(struct spkd_announcer *a)
 	}
 	if (!bgp_set_peers(a->bgp, cfgs, n))
 		log_error("speaker", "BGP peers refused by the engine", "peers=%zu", n);
+	for (size_t i = 0; i < a->nsessions; i++)
+		free(a->sessions[i].name);
+	a->sessions = xreallocarray(a->sessions, n + 1, sizeof(*a->sessions));
+	a->nsessions = n;
+	for (size_t i = 0; i < n; i++)
+		a->sessions[i] = (struct session){ xstrdup(a->model->peers[which[i]->peer].meta.name),
+						   cfgs[i].address, cfgs[i].port };
 	for (size_t i = 0; i < n; i++) {
 		struct bgp_peer *bp = bgp_find_peer(a->bgp, &cfgs[i].address, cfgs[i].port);
 		if (bp)
@@ -320,10 +335,31 @@ void spkd_announcer_stop(struct spkd_announcer *a, uint16_t gshut_wait, void (*d
 	timer_start(a->done_timer, wait);
 }
 
+size_t spkd_announcer_sessions(const struct spkd_announcer *a)
+{
+	return a->nsessions;
+}
+
+bool spkd_announcer_session(struct spkd_announcer *a, size_t i, const char **name,
+			    struct bgp_peer_status *st)
+{
+	if (i >= a->nsessions)
+		return false;
+	struct bgp_peer *p = bgp_find_peer(a->bgp, &a->sessions[i].address, a->sessions[i].port);
+	if (!p)
+		return false;
+	*name = a->sessions[i].name;
+	bgp_peer_status(p, st);
+	return true;
+}
+
 void spkd_announcer_free(struct spkd_announcer *a)
 {
 	if (!a)
 		return;
+	for (size_t i = 0; i < a->nsessions; i++)
+		free(a->sessions[i].name);
+	free(a->sessions);
 	if (a->done_timer)
 		timer_free(a->done_timer);
 	bgp_speaker_free(a->bgp);

@@ -122,6 +122,21 @@ void spkd_update(struct spkd *d, struct spkd_source *src)
 	spk_events_free(&ev);
 }
 
+const struct spk_decision *spkd_decision(const struct spkd *d)
+{
+	return d->started ? &d->cur : NULL;
+}
+
+size_t spkd_bgp_sessions(const struct spkd *d)
+{
+	return spkd_announcer_sessions(d->ann);
+}
+
+bool spkd_bgp_session(struct spkd *d, size_t i, const char **name, struct bgp_peer_status *st)
+{
+	return spkd_announcer_session(d->ann, i, name, st);
+}
+
 void spkd_stop(struct spkd *d, uint16_t gshut_wait, void (*done)(void *arg), void *arg)
 {
 	spkd_announcer_stop(d->ann, gshut_wait, done, arg);

@@ -185,6 +185,17 @@ void spkd_k8s_shutdown(struct spkd_k8s *s, void (*done)(void *arg), void *arg)
 	spkd_stop(s->daemon, s->o.gshut_wait, done, arg);
 }
 
+struct spkd *spkd_k8s_daemon(struct spkd_k8s *s)
+{
+	return s->daemon;
+}
+
+bool spkd_k8s_api_ok(void *arg)
+{
+	const struct spkd_k8s *s = arg;
+	return !s->unreachable;
+}
+
 void spkd_k8s_free(struct spkd_k8s *s)
 {
 	if (!s)

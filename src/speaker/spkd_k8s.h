@@ -12,9 +12,11 @@
 #ifndef INGOT_SPEAKER_SPKD_K8S_H
 #define INGOT_SPEAKER_SPKD_K8S_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "k8s/client.h"
+#include "speaker/spkd.h"
 
 struct spkd_k8s_options {
 	const char *node_name;
@@ -32,5 +34,8 @@ void spkd_k8s_start(struct spkd_k8s *s);
 /* Withdraw everything (spkd_stop), then done(arg). */
 void spkd_k8s_shutdown(struct spkd_k8s *s, void (*done)(void *arg), void *arg);
 void spkd_k8s_free(struct spkd_k8s *s);
+/* The daemon inside (for spkd_ops_new) and whether the API server answers (arg: the spkd_k8s). */
+struct spkd *spkd_k8s_daemon(struct spkd_k8s *s);
+bool spkd_k8s_api_ok(void *arg);
 
 #endif

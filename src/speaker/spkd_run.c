@@ -146,6 +146,11 @@ void spkd_run_shutdown(struct spkd_run *r, void (*done)(void *arg), void *arg)
 	spkd_stop(r->daemon, r->gshut_wait, done, arg);
 }
 
+struct spkd *spkd_run_daemon(struct spkd_run *r)
+{
+	return r->daemon;
+}
+
 void spkd_run_free(struct spkd_run *r)
 {
 	if (!r)

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "config/model.h"
+#include "speaker/spkd.h"
 
 /* What one load of the files gave: owned by the struct. */
 struct spkd_files {
@@ -48,5 +49,7 @@ struct spkd_run *spkd_run_new(const struct spkd_run_options *o);
 bool spkd_run_reload(struct spkd_run *r);
 void spkd_run_shutdown(struct spkd_run *r, void (*done)(void *arg), void *arg);
 void spkd_run_free(struct spkd_run *r);
+/* The daemon inside (for spkd_ops_new). */
+struct spkd *spkd_run_daemon(struct spkd_run *r);
 
 #endif

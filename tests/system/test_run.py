@@ -7,7 +7,7 @@ invalid pool) logs the error with the file and leaves both announcements untouch
 L2: two nodes run `ingot run` with the seed's l2.yml, a Service and both Node objects (the member set for
 the election): only the elected node answers ARP for 192.168.1.240.
 Graceful restart: a BGPPeer with enableGracefulRestart and BIRD as helper; kill -9 of `ingot run` and a
-restart never take the route out of BIRD.
+restart never take the route out of BIRD. /readyz and /metrics (--metrics-addr) in the BGP test.
 """
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ spec:
 
 
 def start_run(ns, ingot_bin, paths, name: str, log: str) -> subprocess.Popen:
-    argv = [str(ingot_bin), "run", "--node-name", name, "--log-level", "debug"]
+    argv = [str(ingot_bin), "run", "--node-name", name, "--log-level", "debug",
+            "--metrics-addr", f"127.0.0.1:{seedlab.METRICS_PORT}"]
     for p in paths:
         argv += ["-f", str(p)]
     return ns.popen(argv, log=log)
@@ -67,6 +68,14 @@ def test_run_bgp_reload(topology, bird, ingot_bin, tmp_path):
              what="198.51.100.1/32 from the node in BIRD")
     counts = lab.client.probe(seedlab.SEED_BGP_IP, flows=8)
     assert set(counts) == {"node1"}, counts
+
+    # /readyz and /metrics (inside the node namespace).
+    assert seedlab.scrape(node, "/readyz")[0] == 200
+    body = seedlab.scrape(node)[1]
+    assert seedlab.metric_value(body, "metallb_bgp_session_up", peer="peer1") == 1, body
+    assert seedlab.metric_value(body, "metallb_bgp_announced_prefixes_total", peer="peer1") == 1, body
+    assert seedlab.metric_value(body, "metallb_speaker_announced", ip=seedlab.SEED_BGP_IP, node="node1",
+                                protocol="bgp", service="default/nginx") == 1, body
 
     # SIGHUP after adding a Service: the next free address is announced too.
     (files / "30-web.yml").write_text(SERVICE.format(name="web"))

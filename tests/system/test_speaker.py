@@ -10,7 +10,7 @@ BGP mode: EXTERNAL-IP 198.51.100.1, BIRD (172.30.8.35, AS 64500) holds one route
 3-way ECMP route, client flows reach every node; a Service with externalTrafficPolicy Local is announced by
 the node with its endpoint only; a configuration change (a community on the advertisement) reaches BIRD;
 the API server stopped for 10 s (issue: 30 s; shortened to
-keep the run short, still long enough for every watch to fail and back off) withdraws nothing; SIGTERM of one
+keep the run short, still long enough for every watch to fail and back off) withdraws nothing (and says so in the log and in ingot_speaker_api_server_reachable); SIGTERM of one
 speaker withdraws its route only; a deleted Service is withdrawn everywhere.
 L2 mode: the elected node (MetalLB's hash) and only it answers ARP for 192.168.1.240; kill -9 of its speaker
 plus its Node marked NotReady (the Node-conditions fallback: no SWIM here) moves the IP, failover time
@@ -64,7 +64,8 @@ class Seed:
     def start_speaker(self, name: str) -> subprocess.Popen:
         ns = self.nodes[name]
         proc = ns.popen([self.bin, "speaker", "--node-name", name, "--kubeconfig", ns.kubeconfig,
-                         "--log-level", "debug"], log=f"speaker-{name}.log")
+                         "--log-level", "debug", "--metrics-addr", f"127.0.0.1:{seedlab.METRICS_PORT}"],
+                        log=f"speaker-{name}.log")
         self.speakers[name] = proc
         return proc
 
@@ -168,13 +169,17 @@ def test_seed_bgp_mode(seed, topology, bird):
 
     # The API server away for 10 s withdraws nothing.
     seed.cluster.stop_apiserver()
+    said_unreachable = False
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             assert seedlab.bird_next_hops(router, prefix) == set(lab.node_ips)
+            body = seedlab.scrape(lab.nodes[0])[1]
+            said_unreachable |= seedlab.metric_value(body, "ingot_speaker_api_server_reachable") == 0
             time.sleep(1)
     finally:
         seed.cluster.start_apiserver()
+    assert said_unreachable, "ingot_speaker_api_server_reachable never went to 0"
     assert any("API server unreachable" in seed.speaker_log(n) for n in names)
     assert seedlab.bird_next_hops(router, prefix) == set(lab.node_ips)
 

@@ -204,6 +204,35 @@ def set_node_ready(cluster, name: str, status: str) -> None:
     cluster.kubectl("patch", "node", name, "--subresource=status", "--type=merge", "-p", patch)
 
 
+METRICS_PORT = 9473
+
+
+def scrape(ns, path: str = "/metrics") -> tuple[int, str]:
+    """GET http://127.0.0.1:METRICS_PORT/path inside ns: (status, body)."""
+    code = ("import urllib.request, urllib.error, sys\n"
+            "try:\n"
+            f"    r = urllib.request.urlopen('http://127.0.0.1:{METRICS_PORT}{path}', timeout=5)\n"
+            "    print(r.status); print(r.read().decode())\n"
+            "except urllib.error.HTTPError as e:\n"
+            "    print(e.code); print(e.read().decode())\n")
+    out = ns.run([PYTHON, "-c", code], check=False, timeout=15).stdout
+    status, _, body = out.partition("\n")
+    return (int(status) if status.strip().isdigit() else 0), body
+
+
+def metric_value(body: str, name: str, **labels) -> float | None:
+    """The value of the first sample of name whose labels include labels."""
+    for line in body.splitlines():
+        if not line.startswith(name) or line.startswith("#"):
+            continue
+        head, _, value = line.rpartition(" ")
+        if head.split("{")[0] != name:
+            continue
+        if all(f'{k}="{v}"' in head for k, v in labels.items()):
+            return float(value)
+    return None
+
+
 def external_ip(cluster, namespace: str, service: str) -> str:
     """EXTERNAL-IP as `kubectl get service` prints it."""
     out = cluster.kubectl("get", "service", service, "-n", namespace, "--no-headers").stdout.split()

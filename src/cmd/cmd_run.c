@@ -3,7 +3,8 @@
  * (src/speaker/spkd_run.h does the work). Option parsing and process lifetime only.
  *
  *   ingot run -f FILE|DIR [-f FILE|DIR]... [--node-name N] [--lb-class C] [--gshut-wait S]
- *             [--metrics-addr HOST:PORT] [--log-format json|text]
+ *             [--metrics-addr HOST:PORT] [--control-socket PATH]
+ *             [--log-format json|text]
  *             [--log-level debug|info|warn|error]
  *
  * The files hold MetalLB's configuration (legacy ConfigMap or metallb.io objects), Services and,
@@ -34,6 +35,7 @@ static void usage(FILE *out)
 		"  --lb-class C          handle only Services of this loadBalancerClass\n"
 		"  --gshut-wait S        on stop, RFC 8326 graceful shutdown for S seconds first\n"
 		"  --metrics-addr A      serve /metrics, /healthz, /readyz on host:port (default: off)\n"
+		"  --control-socket P    answer `ingot status` on this unix socket (default: off)\n"
 		"  --log-format F        text or json (default text)\n"
 		"  --log-level L         debug, info, warn or error (default info)\n"
 		"\nSIGHUP reloads the files; invalid files leave the running state untouched.\n");
@@ -71,6 +73,7 @@ int cmd_run(int argc, char **argv)
 		{ "lb-class", required_argument, NULL, 'C' },
 		{ "gshut-wait", required_argument, NULL, 'g' },
 		{ "metrics-addr", required_argument, NULL, 'M' },
+		{ "control-socket", required_argument, NULL, 'S' },
 		{ "log-format", required_argument, NULL, 'F' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -78,7 +81,7 @@ int cmd_run(int argc, char **argv)
 	};
 	char **paths = xcalloc((size_t)argc + 1, sizeof(*paths));
 	struct spkd_run_options o = { .node_name = getenv("NODE_NAME"), .paths = paths };
-	const char *metrics_addr = NULL;
+	const char *metrics_addr = NULL, *control_path = NULL;
 	enum log_level level = LOGL_INFO;
 	enum log_format format = LOG_FORMAT_TEXT;
 	optind = 1;
@@ -99,6 +102,7 @@ int cmd_run(int argc, char **argv)
 		case 'F': ok = log_format_parse(optarg, &format); break;
 		case 'l': ok = log_level_parse(optarg, &level); break;
 		case 'M': metrics_addr = optarg; break;
+		case 'S': control_path = optarg; break;
 		case 'h': usage(stdout); free(paths); return 0;
 		default: usage(stderr); free(paths); return 2;
 		}
@@ -132,6 +136,14 @@ int cmd_run(int argc, char **argv)
 		if (!ops)
 			log_error("run", "cannot serve metrics", "reason=%s", oerr);
 	}
+	struct spkd_control *ctl = NULL;
+	if (control_path) {
+		char cerr[256];
+		ctl = spkd_control_new(control_path, spkd_run_daemon(run), cerr, sizeof(cerr));
+		if (!ctl)
+			log_error("run", "cannot open the control socket", "path=%s reason=%s",
+				  control_path, cerr);
+	}
 	if (spkd_run_reload(run)) {
 		struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
 		struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
@@ -141,6 +153,7 @@ int cmd_run(int argc, char **argv)
 		sigwatch_free(intr);
 		sigwatch_free(hup);
 	}
+	spkd_control_free(ctl);
 	spkd_ops_free(ops);
 	spkd_run_free(run);
 	run = NULL;

@@ -5,7 +5,8 @@
  *
  *   ingot speaker --node-name N [--kubeconfig F] [--context C] [--namespace metallb-system]
  *                 [--configmap config] [--lb-class C] [--gshut-wait S]
- *                 [--metrics-addr HOST:PORT] [--log-format json|text]
+ *                 [--metrics-addr HOST:PORT] [--control-socket PATH]
+ *                 [--log-format json|text]
  *                 [--log-level debug|info|warn|error]
  *
  * --node-name defaults to $NODE_NAME (as MetalLB's DaemonSet sets it from spec.nodeName).
@@ -40,6 +41,7 @@ static void usage(FILE *out)
 		"  --gshut-wait S        on stop, announce with GRACEFUL_SHUTDOWN (RFC 8326) for S\n"
 		"                        seconds before withdrawing (default 0: withdraw at once)\n"
 		"  --metrics-addr A      serve /metrics, /healthz, /readyz on host:port (default: off)\n"
+		"  --control-socket P    answer `ingot status` on this unix socket (default: off)\n"
 		"  --log-format F        text or json (default text)\n"
 		"  --log-level L         debug, info, warn or error (default info)\n");
 }
@@ -72,6 +74,7 @@ int cmd_speaker(int argc, char **argv)
 		{ "lb-class", required_argument, NULL, 'C' },
 		{ "gshut-wait", required_argument, NULL, 'g' },
 		{ "metrics-addr", required_argument, NULL, 'M' },
+		{ "control-socket", required_argument, NULL, 'S' },
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -80,7 +83,7 @@ int cmd_speaker(int argc, char **argv)
 	const char *kubeconfig = NULL, *context = NULL;
 	struct spkd_k8s_options o = { .node_name = getenv("NODE_NAME"),
 				      .namespace = "metallb-system", .configmap = "config" };
-	const char *metrics_addr = NULL;
+	const char *metrics_addr = NULL, *control_path = NULL;
 	enum log_level level = LOGL_INFO;
 	enum log_format format = LOG_FORMAT_TEXT;
 	optind = 1;
@@ -104,6 +107,7 @@ int cmd_speaker(int argc, char **argv)
 		case 'f': ok = log_format_parse(optarg, &format); break;
 		case 'l': ok = log_level_parse(optarg, &level); break;
 		case 'M': metrics_addr = optarg; break;
+		case 'S': control_path = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -138,11 +142,20 @@ int cmd_speaker(int argc, char **argv)
 		if (!ops)
 			log_error("speaker", "cannot serve metrics", "reason=%s", oerr);
 	}
+	struct spkd_control *ctl = NULL;
+	if (control_path) {
+		char cerr[256];
+		ctl = spkd_control_new(control_path, spkd_k8s_daemon(spk), cerr, sizeof(cerr));
+		if (!ctl)
+			log_error("speaker", "cannot open the control socket", "path=%s reason=%s",
+				  control_path, cerr);
+	}
 	struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
 	struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	spkd_k8s_start(spk);
 	int rc = loop_run() == 0 ? 0 : 1;
+	spkd_control_free(ctl);
 	spkd_ops_free(ops);
 	spkd_k8s_free(spk);
 	spk = NULL;

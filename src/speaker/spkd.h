@@ -87,7 +87,9 @@ void spkd_announcer_free(struct spkd_announcer *a);
  * false when the engine has no such session. */
 size_t spkd_announcer_sessions(const struct spkd_announcer *a);
 bool spkd_announcer_session(struct spkd_announcer *a, size_t i, const char **name,
-			    struct bgp_peer_status *st);
+			    uint32_t *peer_as, struct bgp_peer_status *st);
+/* The interfaces answering for an owned IP now (names valid until the next loop iteration). */
+size_t spkd_announcer_ifaces_for(const struct spk_l2_owned *o, const char **out, size_t max);
 
 /* --- daemon -------------------------------------------------------------------------------- */
 
@@ -105,7 +107,8 @@ void spkd_free(struct spkd *d);
 /* The decision in force (NULL before the first update). */
 const struct spk_decision *spkd_decision(const struct spkd *d);
 size_t spkd_bgp_sessions(const struct spkd *d);
-bool spkd_bgp_session(struct spkd *d, size_t i, const char **name, struct bgp_peer_status *st);
+bool spkd_bgp_session(struct spkd *d, size_t i, const char **name, uint32_t *peer_as,
+		      struct bgp_peer_status *st);
 
 /* --- operations endpoints (spkd_ops.c) ------------------------------------------------------ */
 
@@ -116,5 +119,15 @@ struct spkd_ops;
 struct spkd_ops *spkd_ops_new(const char *listen, struct spkd *d, bool (*api_ok)(void *arg),
 			      void *api_arg, char *err, size_t err_len);
 void spkd_ops_free(struct spkd_ops *o);
+
+/* --- control socket (spkd_control.c) -------------------------------------------------------- */
+
+struct spkd_control;
+
+/* The socket behind `ingot status` on path, with sections "bgp" and "l2". NULL with a message in
+ * err when it cannot listen. */
+struct spkd_control *spkd_control_new(const char *path, struct spkd *d, char *err,
+				      size_t err_len);
+void spkd_control_free(struct spkd_control *c);
 
 #endif

@@ -40,6 +40,7 @@ struct session {
 	char *name;
 	ip_addr address;
 	uint16_t port;
+	uint32_t peer_as;
 };
 
 struct spkd_announcer {
@@ -192,7 +193,8 @@ static void apply_bgp(struct spkd_announcer *a)
 	a->nsessions = n;
 	for (size_t i = 0; i < n; i++)
 		a->sessions[i] = (struct session){ xstrdup(a->model->peers[which[i]->peer].meta.name),
-						   cfgs[i].address, cfgs[i].port };
+						   cfgs[i].address, cfgs[i].port,
+						   cfgs[i].peer_as };
 	for (size_t i = 0; i < n; i++) {
 		struct bgp_peer *bp = bgp_find_peer(a->bgp, &cfgs[i].address, cfgs[i].port);
 		if (bp)
@@ -294,6 +296,21 @@ void spkd_announcer_apply(struct spkd_announcer *a, const struct cfg_model *m,
 	apply_l2(a);
 }
 
+size_t spkd_announcer_ifaces_for(const struct spk_l2_owned *o, const char **out, size_t max)
+{
+	struct l2_iface_policy pol = { .interfaces = (const char *const *)o->ifaces,
+				       .n_interfaces = o->nifaces };
+	int ifs[MAX_IFACES];
+	size_t k = l2_iface_select(&pol, &o->ip, ifs, MAX_IFACES);
+	size_t n = 0;
+	for (size_t i = 0; i < k && i < MAX_IFACES && n < max; i++) {
+		const struct l2_link *l = l2_table_find(l2_iface_table(), ifs[i]);
+		if (l)
+			out[n++] = l->info.name;
+	}
+	return n;
+}
+
 size_t spkd_announcer_ifaces(struct spkd_announcer *a, const char **out, size_t max)
 {
 	const struct l2_link_table *t = l2_iface_table();
@@ -341,7 +358,7 @@ size_t spkd_announcer_sessions(const struct spkd_announcer *a)
 }
 
 bool spkd_announcer_session(struct spkd_announcer *a, size_t i, const char **name,
-			    struct bgp_peer_status *st)
+			    uint32_t *peer_as, struct bgp_peer_status *st)
 {
 	if (i >= a->nsessions)
 		return false;
@@ -349,6 +366,8 @@ bool spkd_announcer_session(struct spkd_announcer *a, size_t i, const char **nam
 	if (!p)
 		return false;
 	*name = a->sessions[i].name;
+	if (peer_as)
+		*peer_as = a->sessions[i].peer_as;
 	bgp_peer_status(p, st);
 	return true;
 }

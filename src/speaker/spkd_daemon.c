@@ -132,9 +132,10 @@ size_t spkd_bgp_sessions(const struct spkd *d)
 	return spkd_announcer_sessions(d->ann);
 }
 
-bool spkd_bgp_session(struct spkd *d, size_t i, const char **name, struct bgp_peer_status *st)
+bool spkd_bgp_session(struct spkd *d, size_t i, const char **name, uint32_t *peer_as,
+		      struct bgp_peer_status *st)
 {
-	return spkd_announcer_session(d->ann, i, name, st);
+	return spkd_announcer_session(d->ann, i, name, peer_as, st);
 }
 
 void spkd_stop(struct spkd *d, uint16_t gshut_wait, void (*done)(void *arg), void *arg)

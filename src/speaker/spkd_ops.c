@@ -58,7 +58,7 @@ static void collect(void *arg)
 	for (size_t i = 0; i < spkd_bgp_sessions(o->d); i++) {
 		struct bgp_peer_status st;
 		const char *name;
-		if (!spkd_bgp_session(o->d, i, &name, &st))
+		if (!spkd_bgp_session(o->d, i, &name, NULL, &st))
 			continue;
 		keep(o, metric_series(o->session_up, METRIC_LABELS(name)),
 		     strcmp(st.state_name, "Established") == 0);

@@ -7,10 +7,11 @@ invalid pool) logs the error with the file and leaves both announcements untouch
 L2: two nodes run `ingot run` with the seed's l2.yml, a Service and both Node objects (the member set for
 the election): only the elected node answers ARP for 192.168.1.240.
 Graceful restart: a BGPPeer with enableGracefulRestart and BIRD as helper; kill -9 of `ingot run` and a
-restart never take the route out of BIRD. /readyz and /metrics (--metrics-addr) in the BGP test.
+restart never take the route out of BIRD. /readyz and /metrics (--metrics-addr) and `ingot status` (--control-socket).
 """
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -40,9 +41,20 @@ spec:
 """
 
 
+def control_path(ns) -> Path:
+    return ns.workdir / "control.sock"
+
+
+def status(ingot_bin, ns) -> dict:
+    """`ingot status --json` against the namespace's ingot run (the socket is a file: no netns needed)."""
+    out = subprocess.run([str(ingot_bin), "status", "--json", "--socket", str(control_path(ns))],
+                         capture_output=True, text=True, timeout=15, check=True).stdout
+    return json.loads(out)
+
+
 def start_run(ns, ingot_bin, paths, name: str, log: str) -> subprocess.Popen:
     argv = [str(ingot_bin), "run", "--node-name", name, "--log-level", "debug",
-            "--metrics-addr", f"127.0.0.1:{seedlab.METRICS_PORT}"]
+            "--metrics-addr", f"127.0.0.1:{seedlab.METRICS_PORT}", "--control-socket", str(control_path(ns))]
     for p in paths:
         argv += ["-f", str(p)]
     return ns.popen(argv, log=log)
@@ -76,6 +88,9 @@ def test_run_bgp_reload(topology, bird, ingot_bin, tmp_path):
     assert seedlab.metric_value(body, "metallb_bgp_announced_prefixes_total", peer="peer1") == 1, body
     assert seedlab.metric_value(body, "metallb_speaker_announced", ip=seedlab.SEED_BGP_IP, node="node1",
                                 protocol="bgp", service="default/nginx") == 1, body
+    st = status(ingot_bin, node)
+    st = st.get("result", st)
+    assert [(x["peer"], x["asn"], x["state"]) for x in st["bgp"]["sessions"]] == [("peer1", 64500, "Established")], st
 
     # SIGHUP after adding a Service: the next free address is announced too.
     (files / "30-web.yml").write_text(SERVICE.format(name="web"))
@@ -182,3 +197,9 @@ def test_run_l2_election(topology, ingot_bin, tmp_path):
     wait_for(lambda: seedlab.arping_macs(lab.client, seedlab.SEED_L2_IP) == {macs[owner]}, timeout=20,
              what=f"ARP answer from the elected node {owner}")
     assert seedlab.arping_macs(lab.client, seedlab.SEED_L2_IP, count=3, wait=2) == {macs[owner]}
+    # `ingot status`: the owner lists the announcement on eth0, the other node none.
+    for name, ns in zip(names, lab.nodes):
+        st = status(ingot_bin, ns)
+        rows = st.get("result", st)["l2"]["announcements"]
+        want = [{"ip": seedlab.SEED_L2_IP, "interface": "eth0", "service": "default/nginx", "node": name}]
+        assert rows == (want if name == owner else []), (name, rows)

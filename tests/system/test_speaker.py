@@ -12,7 +12,8 @@ the node with its endpoint only; a configuration change (a community on the adve
 the API server stopped for 10 s (issue: 30 s; shortened to
 keep the run short, still long enough for every watch to fail and back off) withdraws nothing (and says so in the log and in ingot_speaker_api_server_reachable); SIGTERM of one
 speaker withdraws its route only; a deleted Service is withdrawn everywhere.
-L2 mode: the elected node (MetalLB's hash) and only it answers ARP for 192.168.1.240; kill -9 of its speaker
+L2 mode: the elected node (MetalLB's hash) and only it answers ARP for 192.168.1.240; a Local Service is
+answered by the node with its endpoint; kill -9 of its speaker
 plus its Node marked NotReady (the Node-conditions fallback: no SWIM here) moves the IP, failover time
 measured and printed; a deleted Service is withdrawn everywhere.
 
@@ -216,6 +217,18 @@ def test_seed_l2_mode(seed, topology):
     assert seedlab.arping_macs(lab.client, seedlab.SEED_L2_IP, count=3, wait=2) == {macs[owner]}
     counts = lab.client.probe(seedlab.SEED_L2_IP, flows=16)
     assert set(counts) == {owner}, counts
+
+    # externalTrafficPolicy Local: the node with the endpoint answers, whatever the hash says.
+    local_node = next(n for n in names if n != owner)
+    seed.cluster.apply(LOCAL_SERVICE.format(ns=seed.ns))
+    seed.cluster.apply(seedlab.endpoint_slice(seed.ns, "local", [local_node], ["10.244.9.6"]))
+    local_ip = wait_for(lambda: seedlab.external_ip(seed.cluster, seed.ns, "local").replace("<pending>", ""),
+                        timeout=30, what="an IP for the Local Service")
+    wait_for(lambda: seedlab.arping_macs(lab.client, local_ip) == {macs[local_node]}, timeout=20,
+             what=f"ARP answer for the Local Service from {local_node}")
+    seed.cluster.kubectl("delete", "service", "local", "-n", seed.ns)
+    wait_for(lambda: not seedlab.arping_macs(lab.client, local_ip), timeout=15,
+             what="the Local Service withdrawn")
 
     # Node failure: kill -9 of the owner's speaker, its Node marked NotReady (the failure signal without
     # a failure detector); the next node in hash order takes over.

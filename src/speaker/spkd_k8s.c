@@ -73,6 +73,11 @@ static void recompute(void *arg)
 	if (s->stopping || !s->model || !k8s_informer_synced(s->svcs) ||
 	    !k8s_informer_synced(s->slices) || !k8s_informer_synced(s->nodes))
 		return;
+	if (!k8s_store_get(k8s_informer_store(s->nodes), s->o.node_name)) {
+		static struct log_ratelimit rl = LOG_RATELIMIT(1, 1);
+		log_rl(&rl, LOGL_WARN, "speaker", "no Node object for this node: nothing is announced",
+		       "node=%s", s->o.node_name);
+	}
 	json_t *svcs = store_array(s->svcs), *slices = store_array(s->slices),
 	       *nodes = store_array(s->nodes);
 	struct spkd_source src = {

@@ -15,7 +15,8 @@ speaker withdraws its route only; a deleted Service is withdrawn everywhere.
 L2 mode: the elected node (MetalLB's hash) and only it answers ARP for 192.168.1.240; a Local Service is
 answered by the node with its endpoint; kill -9 of its speaker
 plus its Node marked NotReady (the Node-conditions fallback: no SWIM here) moves the IP, failover time
-measured and printed; a deleted Service is withdrawn everywhere.
+measured and printed; then a cut link (the next owner's eth0 down, its Node NotReady) moves it again;
+a deleted Service is withdrawn everywhere.
 
 Run: INGOT_BIN=<build>/ingot /usr/bin/python3 -m pytest tests/system/test_speaker.py (as root).
 """
@@ -249,6 +250,18 @@ def test_seed_l2_mode(seed, topology):
     assert seedlab.arping_macs(lab.client, seedlab.SEED_L2_IP, count=2, wait=2) == {macs[heir]}
     counts = lab.client.probe(seedlab.SEED_L2_IP, flows=16)
     assert set(counts) == {heir}, counts
+
+    # A cut link: the heir's eth0 goes down (its speaker keeps running) and its Node turns NotReady;
+    # the last node takes over.
+    last = next(n for n in survivors if n != heir)
+    t0 = time.monotonic()
+    seed.nodes[heir].run(["ip", "link", "set", "eth0", "down"])
+    seedlab.set_node_ready(seed.cluster, heir, "False")
+    wait_for(lambda: lab.client.neigh_lladdr(seedlab.SEED_L2_IP) == macs[last], timeout=20, interval=0.01,
+             what=f"the client's neighbour entry moving to {last} after {heir}'s link was cut")
+    print(f"L2 failover {heir} -> {last} after a cut link: {time.monotonic() - t0:.3f} s")
+    counts = lab.client.probe(seedlab.SEED_L2_IP, flows=16)
+    assert set(counts) == {last}, counts
 
     # A deleted Service is withdrawn everywhere: nobody answers ARP.
     seed.cluster.kubectl("delete", "service", "nginx", "-n", seed.ns)

@@ -5,16 +5,16 @@ a real kube-apiserver + etcd, network namespaces for nodes, a router and a clien
 the upstream router. Each step prints what it runs and what it saw. Everything it starts is
 stopped by PID and every namespace is deleted at the end, also on failure or Ctrl-C.
 
-Steps that show ingot's own work appear as the components land (docs/ARCHITECTURE.md):
+Steps:
   1. ingot's build and libraries
   2. the seed's MetalLB ConfigMaps (bgp.yml, l2.yml) read, validated and converted to CRDs
-  3. the real API server: the seed's nginx Service applied, as `kubectl get service` shows it
-  4. layer 2: ingot answers ARP for a service IP in a node namespace; a client resolves it;
-     the IP moves to another node and the client's neighbour entry follows
-  5. the seed in BGP mode end to end: the real API server, `ingot controller`, `ingot speaker` in
+  3. the seed in BGP mode end to end: the real API server, `ingot controller`, `ingot speaker` in
      three node namespaces, BIRD as the seed's router (172.30.8.35, AS 64500, inside the lab
      only); bgp.yml and nginx.yml applied unchanged; `kubectl get service` shows 198.51.100.1,
      BIRD's ECMP route has every node as next hop, and client traffic splits across the nodes
+  4. layer 2: ingot's responder answers ARP for a service IP in a node namespace; a client
+     resolves it; the IP moves to another node and the client's neighbour entry follows (the
+     measured time is printed)
 """
 from __future__ import annotations
 
@@ -57,11 +57,6 @@ def show(cmd: list[str], check: bool = True, **kwargs) -> subprocess.CompletedPr
     return proc
 
 
-def has_command(name: str) -> bool:
-    help_text = subprocess.run([str(INGOT), "--help"], text=True, capture_output=True).stdout
-    return any(line.split()[:1] == [name] for line in help_text.splitlines())
-
-
 def step_build() -> None:
     banner("1. ingot")
     show([INGOT, "version", "-v"])
@@ -79,26 +74,8 @@ def step_config(work: pathlib.Path) -> None:
     converted.write_text(proc.stdout)
 
 
-def step_cluster(work: pathlib.Path) -> None:
-    banner("3. A real kube-apiserver, and the seed's nginx Service")
-    state = work / "cluster"
-    print(f"starting etcd + kube-apiserver (tools/cluster up --dir {state}) ...", flush=True)
-    started = time.monotonic()
-    cl = cluster_fixture.cluster_up(state)
-    try:
-        print(f"  API server ready at {cl.server} after {time.monotonic() - started:.1f}s", flush=True)
-        kubectl = ["kubectl", f"--kubeconfig={cl.kubeconfig}"]
-        show(kubectl + ["get", "namespaces"])
-        show(kubectl + ["apply", "-f", SEED_DATA / "nginx.yml"])
-        show(kubectl + ["get", "service", "nginx"])
-        print("  EXTERNAL-IP stays <pending> until `ingot controller` assigns one (the controller issue).")
-    finally:
-        cluster_fixture.cluster_down(state)
-        print("  cluster stopped", flush=True)
-
-
 def step_l2(work: pathlib.Path) -> None:
-    banner("4. Layer 2: ingot answers ARP for a service IP")
+    banner("4. Layer 2: ingot answers ARP for a service IP, and hands it over")
     created: list[netns.Netns] = []
 
     def new_ns(label, cls=netns.Netns):
@@ -132,7 +109,7 @@ def step_l2(work: pathlib.Path) -> None:
 
 
 def step_bgp_seed(work: pathlib.Path) -> None:
-    banner("5. The seed in BGP mode: controller, three speakers, BIRD as the router")
+    banner("3. The seed in BGP mode: controller, three speakers, BIRD as the router")
     state = work / "cluster-bgp"
     created: list[netns.Netns] = []
     procs: list[tuple[netns.Netns | None, subprocess.Popen]] = []
@@ -222,13 +199,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ingot-demo.") as tmp:
         work = pathlib.Path(tmp)
         step_build()
-        if has_command("config"):
-            step_config(work)
-        step_cluster(work)
-        if L2_DRIVER.is_file():
-            step_l2(work)
-        if has_command("controller") and has_command("speaker"):
-            step_bgp_seed(work)
+        step_config(work)
+        step_bgp_seed(work)
+        step_l2(work)
     banner("done")
     return 0
 

@@ -5,10 +5,11 @@
 #   build        gcc, debug-optimised: the binary at build/ingot and the unit tests
 #   build-asan   clang with AddressSanitizer + UndefinedBehaviorSanitizer: unit tests again, and
 #                proof that clang compiles everything warning-free
-#   build-fuzz   clang with libFuzzer: every fuzz target, run briefly by `make fuzz-smoke`
+#   build-fuzz   clang with libFuzzer: every fuzz target, replayed briefly by `make fuzz-smoke`
 
 PYTHON      ?= /usr/bin/python3
-FUZZ_SECONDS ?= 15
+# Mutations per fuzz target from a fixed seed (deterministic); FUZZ_BUDGET=600s fuzzes for real.
+FUZZ_BUDGET ?= 50000
 MESON_SETUP  = meson setup --wipe
 
 .PHONY: all deps build build-asan build-fuzz unit unit-asan fuzz-smoke cluster-bins system test demo clean
@@ -42,7 +43,7 @@ unit-asan: build-asan
 	  meson test -C build-asan --print-errorlogs
 
 fuzz-smoke: build-fuzz
-	tools/fuzz-smoke build-fuzz $(FUZZ_SECONDS)
+	tools/fuzz-smoke build-fuzz $(FUZZ_BUDGET)
 
 # kube-apiserver and etcd, built once from the Go module proxy into /var/cache/ingot.
 cluster-bins:

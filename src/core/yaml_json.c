@@ -57,7 +57,16 @@ static size_t slot_of(const struct yj_lines *l, const json_t *node)
 	return i;
 }
 
-static void lines_put(struct yj_lines *l, const json_t *node, unsigned line);
+/* Stores line for node; the node is only hashed, never dereferenced. */
+static void slot_put(struct yj_lines *l, const json_t *node, unsigned line)
+{
+	size_t i = slot_of(l, node);
+	if (!l->slots[i].node) {
+		l->slots[i].node = node;
+		l->used++;
+	}
+	l->slots[i].line = line;
+}
 
 static void lines_grow(struct yj_lines *l)
 {
@@ -66,9 +75,13 @@ static void lines_grow(struct yj_lines *l)
 	l->cap *= 2;
 	l->slots = xcalloc(l->cap, sizeof(*l->slots));
 	l->used = 0;
+	/*
+	 * Rehash by address only: a node recorded earlier may have been freed since (a document a
+	 * caller dropped, a value replaced), so it must not be looked at here.
+	 */
 	for (size_t i = 0; i < oldcap; i++) {
 		if (old[i].node)
-			lines_put(l, old[i].node, old[i].line);
+			slot_put(l, old[i].node, old[i].line);
 	}
 	free(old);
 }
@@ -79,12 +92,7 @@ static void lines_put(struct yj_lines *l, const json_t *node, unsigned line)
 		return;  /* singletons: no identity of their own */
 	if ((l->used + 1) * 2 > l->cap)
 		lines_grow(l);
-	size_t i = slot_of(l, node);
-	if (!l->slots[i].node) {
-		l->slots[i].node = node;
-		l->used++;
-	}
-	l->slots[i].line = line;
+	slot_put(l, node, line);
 }
 
 void yj_lines_set(struct yj_lines *lines, const json_t *node, unsigned line)

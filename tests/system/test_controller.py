@@ -106,14 +106,7 @@ def start_controller(ingot_bin, cluster, tmp_path):
 def no_leftover_lb_services(cluster):
     """Other test files leave LoadBalancer Services with status behind in their deleted (Terminating)
     namespaces; a real cluster would have removed them. Remove them so they hold no addresses here."""
-    items = cluster.get_json("services", "--all-namespaces")["items"]
-    for svc in items:
-        ns = svc["metadata"]["namespace"]
-        if svc["spec"].get("type") != "LoadBalancer" or not ns.startswith("t-"):
-            continue
-        phase = cluster.get_json("namespace", ns).get("status", {}).get("phase")
-        if phase == "Terminating":
-            cluster.kubectl("delete", "service", svc["metadata"]["name"], "-n", ns, "--wait=false")
+    cluster.clear_deleted_test_namespaces()
     yield
 
 

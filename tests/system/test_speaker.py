@@ -92,6 +92,14 @@ class Seed:
             self.cluster.kubectl("delete", "node", n, "--ignore-not-found", "--wait=false", check=False)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_leftover_lb_services(cluster):
+    """Services other test files left in their deleted namespaces would hold the seed's addresses
+    (198.51.100.1, 192.168.1.240): remove them, as a real cluster's namespace deletion would."""
+    cluster.clear_deleted_test_namespaces()
+    yield
+
+
 @pytest.fixture
 def seed(cluster, ingot_bin, tmp_path, testns):
     s = Seed(cluster, ingot_bin, tmp_path, testns)

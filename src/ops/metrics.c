@@ -169,6 +169,12 @@ struct metric_family *metrics_gauge(struct metrics *m, const char *name, const c
 	return family_add(m, METRIC_GAUGE, name, help, labels);
 }
 
+struct metric_family *metrics_untyped(struct metrics *m, const char *name, const char *help,
+				      const char *const *labels)
+{
+	return family_add(m, METRIC_UNTYPED, name, help, labels);
+}
+
 struct metric_family *metrics_histogram(struct metrics *m, const char *name, const char *help,
 					const char *const *labels, const double *bounds,
 					size_t nbounds)

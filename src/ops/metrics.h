@@ -20,8 +20,13 @@
  * programming errors and fatal (log_fatal) when the family or series is created at start; label
  * values are any text and are stored as valid UTF-8 (bad bytes become U+FFFD).
  *
- * Note that `promtool check metrics` also lints names: counters must end in `_total` and other
- * types must not, so a few of MetalLB's historical names do not pass it.
+ * Names and types, a decision: `promtool check metrics` lints names (counters must end in `_total`,
+ * other types must not), and a few of MetalLB's historical names break that rule, e.g. the gauge
+ * metallb_allocator_addresses_in_use_total and the counter metallb_layer2_requests_received.
+ * ingot keeps MetalLB's names exactly, because users' dashboards and alerts depend on them, and
+ * registers those that break the lint as `untyped` (metrics_untyped), which promtool's linter
+ * exempts and Prometheus treats like a gauge in queries (rate() still works on a counter-like
+ * untyped series). ingot's own metrics (ingot_*) follow the lint and use counter or gauge.
  */
 #ifndef INGOT_OPS_METRICS_H
 #define INGOT_OPS_METRICS_H
@@ -34,6 +39,7 @@ enum metric_type {
 	METRIC_COUNTER,
 	METRIC_GAUGE,
 	METRIC_HISTOGRAM,
+	METRIC_UNTYPED,     /* only for MetalLB's names that break the lint (see above) */
 };
 
 /* A NULL-terminated list of label names or label values, for the calls below. */
@@ -57,6 +63,9 @@ struct metric_family *metrics_counter(struct metrics *m, const char *name, const
 				      const char *const *labels);
 struct metric_family *metrics_gauge(struct metrics *m, const char *name, const char *help,
 				    const char *const *labels);
+/* A family with `# TYPE name untyped`; updates behave as on a gauge (metric_add takes any delta). */
+struct metric_family *metrics_untyped(struct metrics *m, const char *name, const char *help,
+				      const char *const *labels);
 /* bounds: nbounds finite upper bounds in increasing order; the +Inf bucket is implied. */
 struct metric_family *metrics_histogram(struct metrics *m, const char *name, const char *help,
 					const char *const *labels, const double *bounds,

@@ -96,6 +96,8 @@ static const char *type_name(enum metric_type t)
 		return "gauge";
 	case METRIC_HISTOGRAM:
 		return "histogram";
+	case METRIC_UNTYPED:
+		return "untyped";
 	}
 	return "untyped";
 }

@@ -3,7 +3,8 @@
  * computed at scrape time from the daemon's current decision and the BGP sessions, under
  * MetalLB's names where MetalLB has one:
  *   metallb_bgp_session_up{peer}                 1 when the session is Established
- *   metallb_bgp_announced_prefixes_total{peer}   prefixes advertised to the peer
+ *   metallb_bgp_announced_prefixes_total{peer}   prefixes advertised to the peer (untyped: a
+ *                                                gauge under MetalLB's name, see ops/metrics.h)
  *   metallb_speaker_announced{ip,node,protocol,service}  1 per IP this node announces
  *   ingot_speaker_api_server_reachable           0 while the API server is away (k8s mode)
  * Ready once the first decision has been applied.
@@ -107,9 +108,10 @@ struct spkd_ops *spkd_ops_new(const char *listen, struct spkd *d, bool (*api_ok)
 	o->h = health_new();
 	o->session_up = metrics_gauge(o->m, "metallb_bgp_session_up",
 				      "BGP session state (1 is up, 0 is down)", METRIC_LABELS("peer"));
-	o->prefixes = metrics_gauge(o->m, "metallb_bgp_announced_prefixes_total",
-				    "Number of prefixes currently being advertised on the BGP session",
-				    METRIC_LABELS("peer"));
+	o->prefixes = metrics_untyped(o->m, "metallb_bgp_announced_prefixes_total",
+				      "Number of prefixes currently being advertised on the BGP "
+				      "session",
+				      METRIC_LABELS("peer"));
 	o->announced = metrics_gauge(o->m, "metallb_speaker_announced",
 				     "Services being announced from this node",
 				     METRIC_LABELS("ip", "node", "protocol", "service"));

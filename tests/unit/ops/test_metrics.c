@@ -1,6 +1,6 @@
 /*
  * Unit tests for the metrics registry and its text exposition (ops/metrics.h): golden text, family
- * and series order, histogram buckets, escaping, UTF-8 repair, series removal, collectors, and
+ * and series order, untyped families (MetalLB's names), histogram buckets, escaping, UTF-8 repair, series removal, collectors, and
  * `promtool check metrics` on the output when promtool is installed.
  */
 #include <setjmp.h>
@@ -357,6 +357,89 @@ static void test_promtool_accepts_exposition(void **state)
 	metrics_free(m);
 }
 
+/* MetalLB's names that break promtool's lint are registered untyped (see ops/metrics.h). */
+static struct metrics *metallb_names(bool untyped)
+{
+	struct metrics *m = metrics_new();
+	struct metric_family *in_use = untyped
+		? metrics_untyped(m, "metallb_allocator_addresses_in_use_total",
+				  "Number of IP addresses in use, per pool", METRIC_LABELS("pool"))
+		: metrics_gauge(m, "metallb_allocator_addresses_in_use_total",
+				"Number of IP addresses in use, per pool", METRIC_LABELS("pool"));
+	struct metric_family *req = untyped
+		? metrics_untyped(m, "metallb_layer2_requests_received",
+				  "Number of layer2 requests received for owned IPs",
+				  METRIC_LABELS("ip"))
+		: metrics_counter(m, "metallb_layer2_requests_received",
+				  "Number of layer2 requests received for owned IPs",
+				  METRIC_LABELS("ip"));
+	metric_set(metric_series(in_use, METRIC_LABELS("blue")), 3);
+	metric_inc(metric_series(req, METRIC_LABELS("10.0.0.1")));
+	metric_add(metric_series(req, METRIC_LABELS("10.0.0.1")), 4);
+	return m;
+}
+
+static void test_untyped_golden_and_gauge_like(void **state)
+{
+	struct metrics *m = metallb_names(true);
+	struct metric_series *s = metric_series(
+		metrics_untyped(m, "ingot_untyped_probe", "probe", NULL), METRIC_NO_LABELS);
+	metric_add(s, 5);
+	metric_add(s, -2);            /* untyped is not a counter: any delta applies */
+	assert_true(metric_value(s) == 3);
+	char *text = render(m);
+	assert_string_equal(text,
+		"# HELP ingot_untyped_probe probe\n"
+		"# TYPE ingot_untyped_probe untyped\n"
+		"ingot_untyped_probe 3\n"
+		"# HELP metallb_allocator_addresses_in_use_total Number of IP addresses in use, per pool\n"
+		"# TYPE metallb_allocator_addresses_in_use_total untyped\n"
+		"metallb_allocator_addresses_in_use_total{pool=\"blue\"} 3\n"
+		"# HELP metallb_layer2_requests_received Number of layer2 requests received for owned IPs\n"
+		"# TYPE metallb_layer2_requests_received untyped\n"
+		"metallb_layer2_requests_received{ip=\"10.0.0.1\"} 5\n");
+	free(text);
+	metrics_free(m);
+}
+
+static void register_untyped_clashing_with_gauge(void)
+{
+	struct metrics *m = metrics_new();
+	metrics_gauge(m, "metallb_x_total", "a", NULL);
+	metrics_untyped(m, "metallb_x_total", "b", NULL);
+}
+
+static void test_untyped_clash_is_fatal(void **state)
+{
+	assert_int_equal(exits_with(register_untyped_clashing_with_gauge), 1);
+}
+
+/* The reason for untyped: promtool's linter fails these names as gauge/counter, passes them
+ * untyped. */
+static void test_promtool_lint_and_untyped_metallb_names(void **state)
+{
+	const char *promtool = find_promtool();
+	if (!promtool)
+		skip();
+	char report[4096];
+	struct metrics *typed = metallb_names(false);
+	char *text = render(typed);
+	assert_int_not_equal(promtool_check(promtool, text, report, sizeof(report)), 0);
+	assert_non_null(strstr(report, "non-counter metrics should not have \"_total\" suffix"));
+	assert_non_null(strstr(report, "counter metrics should have \"_total\" suffix"));
+	free(text);
+	metrics_free(typed);
+
+	struct metrics *untyped = metallb_names(true);
+	text = render(untyped);
+	int rc = promtool_check(promtool, text, report, sizeof(report));
+	if (rc != 0)
+		print_error("promtool exit %d:\n%s\n--- input ---\n%s", rc, report, text);
+	assert_int_equal(rc, 0);
+	free(text);
+	metrics_free(untyped);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +453,9 @@ int main(void)
 		cmocka_unit_test(test_collectors_run_before_each_scrape),
 		cmocka_unit_test(test_registration_mistakes_are_fatal),
 		cmocka_unit_test(test_promtool_accepts_exposition),
+		cmocka_unit_test(test_untyped_golden_and_gauge_like),
+		cmocka_unit_test(test_untyped_clash_is_fatal),
+		cmocka_unit_test(test_promtool_lint_and_untyped_metallb_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* Tests for the informer (k8s/informer.h), the client's token handling (k8s/client.h) and status
  * writes (k8s/status_update.h) against a scripted API server: libevent's evhttp on 127.0.0.1 in the
  * same event loop, speaking plain HTTP. Covers paging, chunked watch events cut mid-line, bookmarks,
- * a server-ended watch, an ERROR 410 event with the relist and synthetic delete it causes, 429 with
+ * a server-ended watch, managedFields dropped at intake, an ERROR 410 event with the relist and synthetic delete it causes, 429 with
  * Retry-After, 401 with a rotated token file, 409 conflicts with re-reads, and the client's edge
  * cases (non-JSON and oversized bodies, 5xx, timeouts, oversized stream lines, cancelling inside a
  * line callback, nobody listening). */
@@ -283,6 +283,71 @@ static void test_informer_list_watch_relist(void **state)
 	assert_int_equal(k8s_store_count(store), 2);
 	assert_string_equal(k8s_meta(k8s_store_get(store, "t/a"), "resourceVersion"), "20");
 	assert_non_null(k8s_store_get(store, "t/c"));
+	k8s_informer_free(inf);
+	k8s_client_free(c);
+	server_stop();
+	loop_free();
+}
+
+/* --- intake drops managedFields ------------------------------------------------------------ */
+
+#define MF "\"managedFields\":[{\"manager\":\"kubectl\",\"operation\":\"Update\"," \
+	"\"fieldsV1\":{\"f:spec\":{\"f:ports\":{}}}}]"
+
+static void managed_fields_server(struct server *s, struct evhttp_request *req, const char *uri,
+				  enum evhttp_cmd_type cmd)
+{
+	if (!strstr(uri, "watch=1")) {
+		s->lists++;
+		reply(req, 200, "{\"kind\":\"ServiceList\",\"metadata\":{\"resourceVersion\":\"5\"},"
+		      "\"items\":[{\"metadata\":{\"name\":\"a\",\"namespace\":\"t\","
+		      "\"resourceVersion\":\"1\",\"annotations\":{\"k\":\"v\"}," MF "},"
+		      "\"spec\":{\"type\":\"LoadBalancer\"}}]}");
+		return;
+	}
+	s->watches++;
+	evhttp_send_reply_start(req, 200, "OK");
+	chunk(req, "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Service\",\"apiVersion\":\"v1\","
+	      "\"metadata\":{\"name\":\"b\",\"namespace\":\"t\",\"resourceVersion\":\"6\","
+	      "\"labels\":{\"app\":\"web\"}," MF "},\"status\":{\"loadBalancer\":{}}}}\n");
+	s->held = req;
+}
+
+static void mf_seen(const json_t *obj)
+{
+	const json_t *meta = json_object_get(obj, "metadata");
+	logf_("%s managedFields=%s", k8s_meta(obj, "name"),
+	      json_object_get(meta, "managedFields") ? "yes" : "no");
+	if (!strcmp(k8s_meta(obj, "name"), "b"))
+		loop_stop();
+}
+
+static void mf_added(void *arg, const json_t *obj)
+{
+	mf_seen(obj);
+}
+
+static void test_informer_drops_managed_fields(void **state)
+{
+	server_start(managed_fields_server);
+	struct k8s_client *c = new_client(NULL, NULL);
+	static const struct k8s_informer_handlers h = { mf_added, NULL, NULL, NULL };
+	struct k8s_informer *inf = k8s_informer_new(c, &k8s_res_services, NULL, &h, NULL);
+	k8s_informer_start(inf);
+	run_loop();
+	assert_string_equal(srv.log, "a managedFields=no|b managedFields=no|");
+	const struct k8s_store *store = k8s_informer_store(inf);
+	const json_t *a = k8s_store_get(store, "t/a"), *b = k8s_store_get(store, "t/b");
+	/* everything else is kept: readers use it, and status PUTs send it back */
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(json_object_get(a, "metadata"), "annotations"), "k")), "v");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(a, "spec"), "type")),
+			    "LoadBalancer");
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(json_object_get(b, "metadata"), "labels"), "app")), "web");
+	assert_non_null(json_object_get(json_object_get(b, "status"), "loadBalancer"));
+	assert_string_equal(k8s_meta(b, "resourceVersion"), "6");
+	assert_int_equal(json_object_size(json_object_get(a, "metadata")), 4);
 	k8s_informer_free(inf);
 	k8s_client_free(c);
 	server_stop();
@@ -589,6 +654,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_informer_list_watch_relist),
+		cmocka_unit_test(test_informer_drops_managed_fields),
 		cmocka_unit_test(test_token_file_reread_after_401),
 		cmocka_unit_test(test_status_update_conflicts),
 		cmocka_unit_test(test_client_edge_cases),

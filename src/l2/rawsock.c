@@ -11,6 +11,7 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -89,16 +90,57 @@ int rawsock_leave(int fd, int ifindex, const eth_addr *group)
 	return membership(fd, ifindex, group, PACKET_DROP_MEMBERSHIP);
 }
 
-ssize_t rawsock_recv(int fd, void *buf, size_t cap)
+int rawsock_recv_batch(int fd, struct rawsock_rx *rx, int max)
 {
-	struct sockaddr_ll from;
-	socklen_t fromlen = sizeof(from);
-	ssize_t n = recvfrom(fd, buf, cap, 0, (struct sockaddr *)&from, &fromlen);
-	if (n < 0)
-		return -1;
-	if (from.sll_pkttype == PACKET_OUTGOING || from.sll_pkttype == PACKET_OTHERHOST)
-		return 0;
+	if (max > RAWSOCK_BATCH)
+		max = RAWSOCK_BATCH;
+	for (int i = 0; i < max; i++) {
+		rx->iov[i] = (struct iovec){ rx->frame[i], sizeof(rx->frame[i]) };
+		rx->msg[i] = (struct mmsghdr){ .msg_hdr = {
+			.msg_name = &rx->from[i], .msg_namelen = sizeof(rx->from[i]),
+			.msg_iov = &rx->iov[i], .msg_iovlen = 1 } };
+	}
+	int n = recvmmsg(fd, rx->msg, (unsigned)max, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return n < 0 ? -1 : (errno = EAGAIN, -1);
+	for (int i = 0; i < n; i++) {
+		unsigned char type = rx->from[i].sll_pkttype;
+		bool skip = type == PACKET_OUTGOING || type == PACKET_OTHERHOST;
+		/* A frame longer than the buffer is truncated (MSG_TRUNC): its tail is not ours to
+		 * parse, and nothing we answer is that long, so it is skipped too. */
+		if (rx->msg[i].msg_hdr.msg_flags & MSG_TRUNC)
+			skip = true;
+		rx->len[i] = skip ? 0 : rx->msg[i].msg_len;
+	}
 	return n;
+}
+
+uint8_t *rawsock_tx_slot(struct rawsock_tx *tx)
+{
+	return tx->n < RAWSOCK_BATCH ? tx->frame[tx->n] : NULL;
+}
+
+void rawsock_tx_commit(struct rawsock_tx *tx, size_t len)
+{
+	if (tx->n < RAWSOCK_BATCH && len <= RAWSOCK_TX_FRAME)
+		tx->len[tx->n++] = len;
+}
+
+size_t rawsock_tx_flush(int fd, struct rawsock_tx *tx)
+{
+	for (size_t i = 0; i < tx->n; i++) {
+		tx->iov[i] = (struct iovec){ tx->frame[i], tx->len[i] };
+		tx->msg[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &tx->iov[i], .msg_iovlen = 1 } };
+	}
+	size_t sent = 0;
+	while (sent < tx->n) {
+		int r = sendmmsg(fd, tx->msg + sent, (unsigned)(tx->n - sent), 0);
+		if (r <= 0)
+			break;
+		sent += (size_t)r;
+	}
+	tx->n = 0;
+	return sent;
 }
 
 int rawsock_send(int fd, const void *frame, size_t len)

@@ -40,14 +40,26 @@ struct bgp_route {
 	const struct bgp_route_attrs *attrs;   /* NULL: none of the above */
 };
 
+/* A peer configured without an AS number: its AS is learned from its OPEN (MetalLB's dynamicASN,
+ * FRR's "remote-as internal|external"); an OPEN with an AS of the wrong kind gets OPEN Message
+ * Error / Bad Peer AS (RFC 4271 §6.2). */
+enum bgp_dynamic_as {
+	BGP_DYNAMIC_AS_NONE = 0,       /* peer_as is set */
+	BGP_DYNAMIC_AS_INTERNAL,       /* peer_as 0; the peer must have local_as */
+	BGP_DYNAMIC_AS_EXTERNAL,       /* peer_as 0; the peer must have another AS */
+};
+
 struct bgp_peer_config {
 	ip_addr address;
 	uint16_t port;                 /* 0: 179 */
-	uint32_t peer_as;
+	uint32_t peer_as;              /* 0 exactly when dynamic_as is set */
+	enum bgp_dynamic_as dynamic_as;
 	uint32_t local_as;
 	uint32_t router_id;            /* host order, non-zero */
 	ip_addr source;                /* IP_NONE: the kernel picks */
-	uint16_t hold_time;            /* 0: 90 */
+	uint16_t hold_time;            /* 0: 90, unless no_hold_time */
+	bool no_hold_time;             /* propose hold time 0: no hold timer and no keepalives once
+					* the peer agrees (RFC 4271 §4.2, §4.4); hold_time is 0 */
 	uint16_t keepalive_time;       /* 0: a third of the negotiated hold time */
 	uint16_t connect_retry_time;   /* 0: 120 */
 	const char *password;          /* TCP-MD5 (RFC 2385); NULL or "" for none; copied */
@@ -101,6 +113,9 @@ struct bgp_peer_status {
 	size_t prefixes_advertised;
 	uint8_t last_sent_code, last_sent_subcode;
 	uint8_t last_recv_code, last_recv_subcode;
+	uint32_t peer_as;              /* the peer's AS: configured, or learned from its OPEN (0:
+					* dynamic and not known yet) */
+	uint16_t hold_time, keepalive_time;   /* negotiated, while OpenConfirm or Established */
 	bool graceful_shutdown;        /* bgp_peer_graceful_shutdown() was called */
 	bool gr_negotiated;            /* both sides sent the RFC 4724 capability */
 };

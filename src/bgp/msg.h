@@ -198,11 +198,20 @@ void bgp_open_encode(wbuf *w, const struct bgp_open *o);
 /* Decodes an OPEN body (the bytes after the header). Syntax only: see bgp_open_check(). */
 bool bgp_open_decode(rbuf *body, struct bgp_open *out, struct bgp_error *err);
 
+/* Which AS a peer configured without an AS number may have (MetalLB's dynamicASN, FRR's
+ * "remote-as internal|external"): it is learned from the peer's OPEN. */
+enum bgp_peer_as_kind {
+	BGP_PEER_AS_ANY = 0,          /* any AS (only with peer_as 0) */
+	BGP_PEER_AS_INTERNAL,         /* must be our own AS */
+	BGP_PEER_AS_EXTERNAL,         /* must differ from our AS */
+};
+
 /* What a received OPEN is checked against (RFC 4271 §6.2, RFC 6286 §2.2, RFC 5492 §5). */
 struct bgp_open_policy {
 	uint32_t local_as;
 	uint32_t local_id;
-	uint32_t peer_as;             /* expected; 0 accepts any AS */
+	uint32_t peer_as;             /* expected; 0 accepts any AS but see peer_as_kind */
+	enum bgp_peer_as_kind peer_as_kind;   /* with peer_as 0: which ASes are acceptable */
 	uint16_t min_hold_time;       /* smallest non-zero hold time accepted (>= 3) */
 	bool refuse_zero_hold;        /* refuse hold time 0 (keepalives switched off) */
 	uint8_t required_families;    /* BGP_FAM_BIT()s the peer must offer */

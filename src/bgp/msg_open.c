@@ -285,6 +285,12 @@ bool bgp_open_check(const struct bgp_open *remote, const struct bgp_open_policy 
 	 * 4-octet capability carries the real AS). */
 	if (pol->peer_as != 0 && asn != pol->peer_as)
 		return open_error(err, BGP_OPEN_BAD_PEER_AS, NULL, 0);
+	/* The same for a peer whose AS is learned from this OPEN: an internal one must have our
+	 * AS, an external one any other (FRR's "remote-as internal|external"). */
+	bool internal = asn == pol->local_as;
+	if (pol->peer_as == 0 && ((pol->peer_as_kind == BGP_PEER_AS_INTERNAL && !internal) ||
+				  (pol->peer_as_kind == BGP_PEER_AS_EXTERNAL && internal)))
+		return open_error(err, BGP_OPEN_BAD_PEER_AS, NULL, 0);
 	/* RFC 6286 §2.2: an internal peer with our own BGP Identifier is "Bad BGP Identifier". */
 	if (asn == pol->local_as && remote->bgp_id == pol->local_id)
 		return open_error(err, BGP_OPEN_BAD_BGP_ID, NULL, 0);

@@ -81,6 +81,13 @@ bool bgp_set_md5(int fd, const ip_addr *addr, const char *password)
 	return setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &md5, sizeof(md5)) == 0 || len == 0;
 }
 
+bool bgp_peer_external(const struct bgp_peer_config *c)
+{
+	if (c->dynamic_as != BGP_DYNAMIC_AS_NONE)
+		return c->dynamic_as == BGP_DYNAMIC_AS_EXTERNAL;
+	return c->peer_as != c->local_as;
+}
+
 /* Options every session socket gets: TCP-MD5, TTL for external peers, network-control TOS. */
 static bool socket_options(struct bgp_peer *p, int fd)
 {
@@ -89,7 +96,7 @@ static bool socket_options(struct bgp_peer *p, int fd)
 		log_error("bgp", "cannot set TCP-MD5", "peer=%s errno=%d", p->name, errno);
 		return false;
 	}
-	if (p->cfg.peer_as != p->cfg.local_as) {
+	if (bgp_peer_external(&p->cfg)) {
 		int ttl = p->cfg.ebgp_multihop ? p->cfg.ebgp_multihop : 1;
 		if (setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_UNICAST_HOPS : IP_TTL,
 			       &ttl, sizeof(ttl)) != 0)
@@ -451,6 +458,9 @@ static bool open_ok(struct bgp_peer *p, const struct bgp_open *o, struct bgp_neg
 		.local_as = p->cfg.local_as,
 		.local_id = p->cfg.router_id,
 		.peer_as = p->cfg.peer_as,
+		.peer_as_kind = p->cfg.dynamic_as == BGP_DYNAMIC_AS_INTERNAL ? BGP_PEER_AS_INTERNAL :
+				p->cfg.dynamic_as == BGP_DYNAMIC_AS_EXTERNAL ? BGP_PEER_AS_EXTERNAL :
+				BGP_PEER_AS_ANY,
 		.min_hold_time = MIN_HOLD_TIME,
 	};
 	if (!bgp_open_check(o, &pol, err))
@@ -732,8 +742,9 @@ struct bgp_peer *bgp_session_new(struct bgp_speaker *s, const struct bgp_peer_co
 	conn_init(&p->pending);
 	bgp_ribout_init(&p->ribout);
 
-	bgp_open_init(&p->local_open, cfg->local_as, cfg->hold_time ? cfg->hold_time : 90,
-		      cfg->router_id);
+	/* RFC 4271 §4.2: 0 is a valid proposal (MetalLB's holdTime: 0s); otherwise 90 by default. */
+	uint16_t hold = cfg->no_hold_time ? 0 : cfg->hold_time ? cfg->hold_time : 90;
+	bgp_open_init(&p->local_open, cfg->local_as, hold, cfg->router_id);
 	struct bgp_caps *caps = &p->local_open.caps;
 	caps->mp_seen = true;
 	caps->families = BGP_FAM_BIT(BGP_FAM_IPV4_UNICAST) | BGP_FAM_BIT(BGP_FAM_IPV6_UNICAST);
@@ -751,7 +762,7 @@ struct bgp_peer *bgp_session_new(struct bgp_speaker *s, const struct bgp_peer_co
 	}
 	struct bgp_fsm_config fc = {
 		.peer = p->name,
-		.hold_time = cfg->hold_time,
+		.hold_time = hold,
 		.connect_retry_time = cfg->connect_retry_time,
 		.keepalive_time = cfg->keepalive_time,
 		.passive = cfg->passive,

@@ -71,6 +71,9 @@ ip_addr bgp_from_sockaddr(const struct sockaddr_storage *ss);
 /* Our link-local address on the interface holding `local` when `peer` is on that link
  * (RFC 2545 §3, nexthop.c); false when there is none. */
 bool bgp_link_local_next_hop(const ip_addr *local, const ip_addr *peer, ip_addr *out);
+/* Whether the peer is external before its OPEN is seen: a configured AS other than ours, or a
+ * dynamic AS that must differ from ours (a single-hop TTL applies, RFC 4271 §5.1.3). */
+bool bgp_peer_external(const struct bgp_peer_config *c);
 /* Sets TCP-MD5 for addr on fd (RFC 2385); password NULL or "" clears it. */
 bool bgp_set_md5(int fd, const ip_addr *addr, const char *password);
 

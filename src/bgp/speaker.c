@@ -136,7 +136,8 @@ static bool str_same(const char *a, const char *b)
 static bool config_same(const struct bgp_peer_config *a, const struct bgp_peer_config *b)
 {
 	return addr_same(&a->address, &b->address) && a->port == b->port &&
-	       a->peer_as == b->peer_as && a->local_as == b->local_as &&
+	       a->peer_as == b->peer_as && a->dynamic_as == b->dynamic_as &&
+	       a->local_as == b->local_as && a->no_hold_time == b->no_hold_time &&
 	       a->router_id == b->router_id && addr_same(&a->source, &b->source) &&
 	       a->hold_time == b->hold_time && a->keepalive_time == b->keepalive_time &&
 	       a->connect_retry_time == b->connect_retry_time &&
@@ -154,8 +155,12 @@ static bool config_valid(const struct bgp_peer_config *c, const struct bgp_peer_
 	const char *why = NULL;
 	if (c->address.family != IP_V4 && c->address.family != IP_V6)
 		why = "address";
-	else if (c->peer_as == 0 || c->local_as == 0)
+	else if (c->local_as == 0 || (c->peer_as == 0 && c->dynamic_as == BGP_DYNAMIC_AS_NONE))
 		why = "AS number 0 (RFC 7607)";
+	else if (c->peer_as != 0 && c->dynamic_as != BGP_DYNAMIC_AS_NONE)
+		why = "both a peer AS and a dynamic AS";
+	else if (c->no_hold_time && c->hold_time != 0)
+		why = "hold time both 0 and not 0";
 	else if (c->router_id == 0)
 		why = "router id 0 (RFC 6286)";
 	else if (c->hold_time == 1 || c->hold_time == 2)
@@ -259,6 +264,9 @@ void bgp_peer_status(const struct bgp_peer *p, struct bgp_peer_status *out)
 	out->last_sent_subcode = p->fsm.last_sent_subcode;
 	out->last_recv_code = p->fsm.last_recv_code;
 	out->last_recv_subcode = p->fsm.last_recv_subcode;
+	out->peer_as = p->cfg.peer_as ? p->cfg.peer_as : p->neg.peer_as;
+	out->hold_time = p->fsm.hold_time;
+	out->keepalive_time = p->fsm.keepalive_time;
 	out->graceful_shutdown = p->gshut;
 	out->gr_negotiated = p->neg.gr;
 }

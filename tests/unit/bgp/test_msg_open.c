@@ -290,6 +290,40 @@ static void test_open_check(void **state)
 	assert_true(bgp_open_check(&old, &pol, &err));
 }
 
+/* A peer with no configured AS (dynamicASN): internal must bring our AS, external any other;
+ * a wrong one is Bad Peer AS (RFC 4271 §6.2). The AS is the 4-octet one (RFC 6793 §4.1). */
+static void test_open_check_dynamic_as(void **state)
+{
+	struct bgp_open remote;
+	local_open(&remote);
+	remote.bgp_id = 0x0a000002;
+	struct bgp_open_policy pol = {
+		.local_as = 4200000001u, .local_id = 0x0a000001, .min_hold_time = 3,
+		.peer_as_kind = BGP_PEER_AS_INTERNAL,
+	};
+	remote.caps.as4_asn = 4200000001u;
+	remote.my_as = 23456;   /* AS_TRANS: the capability decides */
+	assert_true(bgp_open_check(&remote, &pol, &err));
+	remote.caps.as4_asn = 4200000002u;
+	assert_false(bgp_open_check(&remote, &pol, &err));
+	assert_int_equal(err.code, BGP_ERR_OPEN);
+	assert_int_equal(err.subcode, BGP_OPEN_BAD_PEER_AS);
+
+	pol.peer_as_kind = BGP_PEER_AS_EXTERNAL;
+	assert_true(bgp_open_check(&remote, &pol, &err));
+	remote.caps.as4_asn = 4200000001u;
+	assert_false(bgp_open_check(&remote, &pol, &err));
+	assert_int_equal(err.code, BGP_ERR_OPEN);
+	assert_int_equal(err.subcode, BGP_OPEN_BAD_PEER_AS);
+
+	/* A configured AS is checked as such: the kind only applies without one. */
+	pol.peer_as = 4200000001u;
+	assert_true(bgp_open_check(&remote, &pol, &err));
+	pol.peer_as = 0;
+	pol.peer_as_kind = BGP_PEER_AS_ANY;
+	assert_true(bgp_open_check(&remote, &pol, &err));
+}
+
 static void test_negotiate(void **state)
 {
 	struct bgp_open local, remote;
@@ -334,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_open_param_length_mismatch),
 		cmocka_unit_test(test_open_check),
+		cmocka_unit_test(test_open_check_dynamic_as),
 		cmocka_unit_test(test_negotiate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,7 @@ struct rconn {
 	uint32_t id;                   /* our BGP identifier on this connection */
 	bool got_open, got_eor, got_notification, closed;
 	uint32_t speaker_asn;
+	uint16_t speaker_hold;         /* Hold Time of the speaker's OPEN */
 	size_t updates, announced, withdrawn, keepalives;
 	size_t gshut_announced;        /* prefixes announced with GRACEFUL_SHUTDOWN (RFC 8326) */
 	uint8_t open_gr_flags;         /* Restart Flags of the speaker's GR capability */
@@ -113,6 +114,7 @@ static void router_cb(int fd, int events, void *arg)
 		case BGP_MSG_OPEN:
 			c->got_open = true;
 			c->speaker_asn = bgp_open_asn(&m.u.open);
+			c->speaker_hold = m.u.open.hold_time;
 			c->open_gr_flags = m.u.open.caps.gr ? m.u.open.caps.gr_flags : 0;
 			if (c->reply_open)
 				router_reply_open(c);
@@ -348,6 +350,123 @@ static void test_invalid_config_changes_nothing(void **state)
 	assert_false(bgp_set_peers(s, cfgs, 2));
 	assert_int_equal(bgp_peer_count(s), 0);
 	bgp_speaker_free(s);
+}
+
+static void run_for(int64_t ms);
+
+static void test_invalid_as_and_hold_configs(void **state)
+{
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config c = peer_config(1790);
+	c.peer_as = 0;
+	assert_false(bgp_set_peers(s, &c, 1));         /* no AS and not dynamic */
+	c.peer_as = 65000;
+	c.dynamic_as = BGP_DYNAMIC_AS_EXTERNAL;
+	assert_false(bgp_set_peers(s, &c, 1));         /* both */
+	c = peer_config(1790);
+	c.no_hold_time = true;
+	assert_false(bgp_set_peers(s, &c, 1));         /* hold 9 and hold 0 */
+	assert_int_equal(bgp_peer_count(s), 0);
+	bgp_speaker_free(s);
+}
+
+/* A dynamic-AS peer: the AS comes from the router's OPEN, and must be of the configured kind. */
+static void dynamic_case(enum bgp_dynamic_as kind, uint32_t local_as, uint32_t router_as,
+			 bool up)
+{
+	router_reset();
+	rt.asn = router_as;
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	cfg.peer_as = 0;
+	cfg.dynamic_as = kind;
+	cfg.local_as = local_as;
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	struct bgp_peer *p = bgp_peer_at(s, 0);
+	struct bgp_peer_status st;
+	bgp_peer_status(p, &st);
+	assert_int_equal(st.peer_as, 0);               /* not known before the OPEN */
+	run(up ? eor_seen : closed);
+	bgp_peer_status(p, &st);
+	if (up) {
+		assert_int_equal(st.state, BGP_ST_ESTABLISHED);
+		assert_int_equal(st.peer_as, router_as);
+		assert_false(rt.c[0].got_notification);
+	} else {
+		/* RFC 4271 §6.2: OPEN Message Error / Bad Peer AS. */
+		assert_true(rt.c[0].got_notification);
+		assert_int_equal(rt.c[0].notif_code, BGP_ERR_OPEN);
+		assert_int_equal(rt.c[0].notif_subcode, BGP_OPEN_BAD_PEER_AS);
+		assert_int_equal(st.state, BGP_ST_IDLE);
+		assert_int_equal(st.last_sent_code, BGP_ERR_OPEN);
+		assert_int_equal(st.last_sent_subcode, BGP_OPEN_BAD_PEER_AS);
+	}
+	bgp_speaker_free(s);
+	router_close();
+}
+
+static void test_dynamic_internal_peer(void **state)
+{
+	dynamic_case(BGP_DYNAMIC_AS_INTERNAL, 65000, 65000, true);
+	dynamic_case(BGP_DYNAMIC_AS_INTERNAL, 65000, 65099, false);
+}
+
+static void test_dynamic_external_peer(void **state)
+{
+	dynamic_case(BGP_DYNAMIC_AS_EXTERNAL, 65001, 65099, true);
+	dynamic_case(BGP_DYNAMIC_AS_EXTERNAL, 65000, 65000, false);
+}
+
+/* The configured keepalive interval is used (it is below the hold time, RFC 4271 §4.4). */
+static void test_keepalive_time_is_used(void **state)
+{
+	router_reset();
+	rt.hold = 30;
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	cfg.hold_time = 30;
+	cfg.keepalive_time = 1;
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	run(eor_seen);
+	assert_int_equal(rt.c[0].speaker_hold, 30);
+	struct bgp_peer_status st;
+	bgp_peer_status(bgp_peer_at(s, 0), &st);
+	assert_int_equal(st.hold_time, 30);
+	assert_int_equal(st.keepalive_time, 1);
+	/* One a second, not one every ten (30 / 3). */
+	size_t before = rt.c[0].keepalives;
+	run_for(2500);
+	assert_true(rt.c[0].keepalives >= before + 2);
+	bgp_speaker_free(s);
+	router_close();
+}
+
+/* Hold time 0 is proposed as such (not replaced by the default), and agreed: no hold timer and
+ * no keepalives (RFC 4271 §4.2, §4.4). */
+static void test_hold_time_zero(void **state)
+{
+	router_reset();
+	rt.hold = 0;
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	cfg.hold_time = 0;
+	cfg.no_hold_time = true;
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	run(eor_seen);
+	assert_int_equal(rt.c[0].speaker_hold, 0);
+	struct bgp_peer_status st;
+	bgp_peer_status(bgp_peer_at(s, 0), &st);
+	assert_int_equal(st.state, BGP_ST_ESTABLISHED);
+	assert_int_equal(st.hold_time, 0);
+	assert_int_equal(st.keepalive_time, 0);
+	size_t before = rt.c[0].keepalives;
+	run_for(1500);
+	assert_int_equal(rt.c[0].keepalives, before);
+	bgp_speaker_free(s);
+	router_close();
 }
 
 static void test_passive_session_accepts_the_router(void **state)
@@ -673,6 +792,11 @@ int main(void)
 		cmocka_unit_test(test_active_session_sends_packed_routes),
 		cmocka_unit_test(test_bad_peer_as_is_refused),
 		cmocka_unit_test(test_invalid_config_changes_nothing),
+		cmocka_unit_test(test_invalid_as_and_hold_configs),
+		cmocka_unit_test(test_dynamic_internal_peer),
+		cmocka_unit_test(test_dynamic_external_peer),
+		cmocka_unit_test(test_keepalive_time_is_used),
+		cmocka_unit_test(test_hold_time_zero),
 		cmocka_unit_test(test_passive_session_accepts_the_router),
 		cmocka_unit_test(test_silent_router_dropped_at_hold_expiry),
 		cmocka_unit_test(test_collision_router_connection_wins),

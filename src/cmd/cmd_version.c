@@ -12,6 +12,11 @@
 
 int cmd_version(int argc, char **argv)
 {
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		printf("usage: ingot version [-v]\n\n"
+		       "  -v, --verbose         also print the versions of the libraries in use\n");
+		return 0;
+	}
 	bool verbose = argc > 1 && (strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "--verbose") == 0);
 	printf("ingot %s\n", INGOT_VERSION);
 	if (!verbose)

@@ -2,8 +2,9 @@
  * A decision -> the announcers (spkd.h): BGP peers and routes through bgp/bgp.h, owned IPs per
  * interface through l2/responder.h.
  *
- * BGP: one session per BGPPeer that selects this node (dynamic-ASN and unnumbered peers are not
- * supported by the engine and are skipped with a log line). The next hop is this node's address
+ * BGP: one session per BGPPeer that selects this node (unnumbered peers, `interface`, are not
+ * supported and are skipped with a log line; a dynamicASN peer's AS is learned from its OPEN, and
+ * a bfdProfile runs BFD to the peer with that profile's intervals). The next hop is this node's address
  * toward the peer (the session's local address); the router-id is the peer's routerID, else this
  * node's IPv4 address toward the peer, else a hash of the node name (MetalLB's fallbacks). With
  * enableGracefulRestart the OPEN carries the Restart State bit, so a speaker restarted after a
@@ -112,36 +113,129 @@ static uint32_t router_id_for(const struct spkd_announcer *a, const struct cfg_p
 	return name_hash(a->node_name);
 }
 
+static const struct cfg_bfd *find_bfd_profile(const struct cfg_model *m, const char *name)
+{
+	for (size_t i = 0; i < m->nbfds; i++) {
+		if (strcmp(m->bfds[i].meta.name, name) == 0)
+			return &m->bfds[i];
+	}
+	return NULL;
+}
+
+/* The password of the Secret that passwordSecret names, found as validation found it (same name,
+ * the given namespace or the peer's); NULL when there is none. */
+static const char *secret_password(const struct cfg_model *m, const struct cfg_peer *p)
+{
+	const char *ns = p->password_secret_namespace ? p->password_secret_namespace :
+			 p->meta.namespace;
+	for (size_t i = 0; i < m->nsecrets; i++) {
+		const struct cfg_secret *s = &m->secrets[i];
+		bool same_ns = !ns || !s->meta.namespace || strcmp(ns, s->meta.namespace) == 0;
+		if (same_ns && strcmp(s->meta.name, p->password_secret) == 0)
+			return s->has_password ? s->password : NULL;
+	}
+	return NULL;
+}
+
+static uint16_t seconds16(int64_t ms)
+{
+	int64_t s = ms / 1000;
+	return (uint16_t)(s > 65535 ? 65535 : s < 0 ? 0 : s);
+}
+
+/*
+ * The BFDProfile fields src/bfd implements: receiveInterval, transmitInterval, detectMultiplier,
+ * passiveMode (unset ones keep the BFD defaults, 300 ms and 3, as FRR's). Not implemented by
+ * src/bfd: echoMode/echoInterval (no Echo function) and minimumTtl (multihop only; our sessions
+ * are single-hop with TTL 255, RFC 5881 §5).
+ */
+static void bfd_from_profile(const struct cfg_peer *p, const struct cfg_bfd *b,
+			     struct bfd_params *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (b->has_receive_interval)
+		out->receive_interval_ms = b->receive_interval;
+	if (b->has_transmit_interval)
+		out->transmit_interval_ms = b->transmit_interval;
+	if (b->has_detect_multiplier)
+		out->detect_mult = (uint8_t)(b->detect_multiplier > 255 ? 255 : b->detect_multiplier);
+	out->passive = b->passive_mode;
+	if (b->echo_mode || b->has_echo_interval || b->has_minimum_ttl) {
+		static struct log_ratelimit rl = LOG_RATELIMIT(5, 1);
+		log_rl(&rl, LOGL_WARN, "speaker", "BFD profile fields not supported, ignored",
+		       "peer=%s profile=%s fields=%s%s%s", p->meta.name, b->meta.name,
+		       b->echo_mode ? "echoMode," : "", b->has_echo_interval ? "echoInterval," : "",
+		       b->has_minimum_ttl ? "minimumTtl" : "");
+	}
+}
+
 static bool peer_config(const struct spkd_announcer *a, const struct cfg_peer *p,
 			struct bgp_peer_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	if (!p->has_addr || p->dynamic_asn != CFG_DYNAMIC_ASN_NONE || p->peer_asn == 0) {
+	if (!p->has_addr) {
+		/* BGP unnumbered (peering over an interface's IPv6 link-local address, the neighbour
+		 * found from Router Advertisements, RFC 8950 next hops) is not implemented. */
 		static struct log_ratelimit rl = LOG_RATELIMIT(5, 1);
 		log_rl(&rl, LOGL_WARN, "speaker", "BGP peer not supported, skipped",
-		       "peer=%s reason=%s", p->meta.name,
-		       !p->has_addr ? "no peer address (unnumbered)" : "dynamic ASN");
+		       "peer=%s interface=%s reason=%s", p->meta.name, p->iface ? p->iface : "",
+		       "unnumbered BGP (interface) is not implemented");
 		return false;
 	}
 	c->address = p->addr;
 	c->port = p->port;
 	c->peer_as = p->peer_asn;
+	/* dynamicASN: the AS comes from the peer's OPEN; internal must be ours, external another. */
+	if (p->dynamic_asn == CFG_DYNAMIC_ASN_INTERNAL)
+		c->dynamic_as = BGP_DYNAMIC_AS_INTERNAL;
+	else if (p->dynamic_asn == CFG_DYNAMIC_ASN_EXTERNAL)
+		c->dynamic_as = BGP_DYNAMIC_AS_EXTERNAL;
+	if (c->dynamic_as != BGP_DYNAMIC_AS_NONE)
+		c->peer_as = 0;
 	c->local_as = p->my_asn;
 	c->router_id = router_id_for(a, p);
 	if (p->has_src)
 		c->source = p->src;
-	if (p->has_timers && p->hold_ms >= 0)
-		c->hold_time = (uint16_t)(p->hold_ms / 1000 > 65535 ? 65535 : p->hold_ms / 1000);
+	/* Timers as MetalLB's parseTimers resolved them (hold = 3 x keepalive or keepalive =
+	 * hold / 3 when one is given; validation refused hold 1-2 s and keepalive > hold). Unset:
+	 * the engine's 90 s and a third of the negotiated hold time. Hold 0 is proposed as 0: no
+	 * hold timer and no keepalives (RFC 4271 §4.2, FRR's "timers 0 0"). */
+	if (p->has_timers && p->hold_ms >= 0) {
+		c->hold_time = seconds16(p->hold_ms);
+		c->no_hold_time = c->hold_time == 0;
+		/* Whole seconds as BGP counts them; a sub-second keepalive becomes 1 s. */
+		if (!c->no_hold_time && p->keepalive_ms > 0)
+			c->keepalive_time = p->keepalive_ms < 1000 ? 1 : seconds16(p->keepalive_ms);
+	}
 	if (p->has_connect_time && p->connect_ms >= 1000)
-		c->connect_retry_time = (uint16_t)(p->connect_ms / 1000 > 65535 ? 65535
-						   : p->connect_ms / 1000);
+		c->connect_retry_time = seconds16(p->connect_ms);
 	c->password = p->password;
+	if (p->password_secret && !p->password)
+		c->password = secret_password(a->model, p);
 	c->ebgp_multihop = p->ebgp_multihop ? 255 : 0;
 	c->graceful_restart = p->graceful_restart;
 	c->gr_time = p->graceful_restart ? 120 : 0;
 	/* Every start may be a restart: with graceful restart the peer keeps our routes while we
 	 * were away and replaces them with what this process announces (RFC 4724 §4.1). */
 	c->gr_restarting = p->graceful_restart;
+	if (p->bfd_profile) {
+		const struct cfg_bfd *b = find_bfd_profile(a->model, p->bfd_profile);
+		if (b) {
+			c->bfd = true;
+			bfd_from_profile(p, b, &c->bfd_params);
+		} else {
+			/* Validation refuses a missing profile (MetalLB: the config is not loaded
+			 * until it exists), so this is only a safety net. */
+			static struct log_ratelimit rl = LOG_RATELIMIT(5, 1);
+			log_rl(&rl, LOGL_WARN, "speaker", "BFD profile not found: BGP runs without BFD",
+			       "peer=%s profile=%s", p->meta.name, p->bfd_profile);
+		}
+	}
+	log_debug("speaker", "BGP peer", "peer=%s asn=%u dynamic=%d hold=%u%s keepalive=%u connect=%u "
+		  "bfd=%d bfd_rx=%u bfd_tx=%u bfd_mult=%u", p->meta.name, c->peer_as,
+		  (int)c->dynamic_as, c->hold_time, c->no_hold_time ? "(0)" : "", c->keepalive_time,
+		  c->connect_retry_time, c->bfd, c->bfd_params.receive_interval_ms,
+		  c->bfd_params.transmit_interval_ms, c->bfd_params.detect_mult);
 	return true;
 }
 
@@ -366,9 +460,10 @@ bool spkd_announcer_session(struct spkd_announcer *a, size_t i, const char **nam
 	if (!p)
 		return false;
 	*name = a->sessions[i].name;
-	if (peer_as)
-		*peer_as = a->sessions[i].peer_as;
 	bgp_peer_status(p, st);
+	/* A dynamic-AS peer's AS is the one learned from its OPEN (0 until then). */
+	if (peer_as)
+		*peer_as = a->sessions[i].peer_as ? a->sessions[i].peer_as : st->peer_as;
 	return true;
 }
 

@@ -1,0 +1,236 @@
+"""System tests: BGPPeer fields the BGP engine acts on, through standalone `ingot run` against BIRD 2.
+
+The seed's lab (tests/system/data/speaker/seedlab.py): BIRD on 172.30.8.35 (AS 64500, passive, any node of
+172.30.8.0/24 as a neighbour) and one node 172.30.8.11 running `ingot run -f DIR --node-name node1` with an
+IPAddressPool 198.51.100.1/32, a BGPAdvertisement, a Service and one BGPPeer. Checked through BIRD's own
+CLI and kernel:
+
+* bfdProfile: BIRD's BFD session to the node comes Up with the profile's intervals (receiveInterval 200 ms,
+  transmitInterval 150 ms, detectMultiplier 4 against BIRD's 100 ms: BIRD shows interval 0.200 and
+  timeout 0.600), and the route reaches BIRD's kernel; the node frozen (SIGSTOP of `ingot run`: nothing
+  closes the TCP connection) makes BIRD drop the route within a few seconds, long before the 90 s hold time.
+* holdTime / keepaliveTime: BIRD shows the negotiated hold time (30 s, the smaller of ours and its 60 s),
+  and logs our KEEPALIVEs arriving every keepaliveTime (3 s; the default would be 10 s).
+* dynamicASN external against BIRD in another AS: Established, the route in BIRD, `ingot status` shows
+  the AS learned from the OPEN. dynamicASN internal against BIRD in the node's AS: Established; against
+  BIRD in another AS: BIRD receives NOTIFICATION OPEN Message Error / Bad Peer AS (RFC 4271 §6.2).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fixtures.netns import Node, wait_for
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "data" / "speaker"))
+import seedlab  # noqa: E402
+
+PREFIX = seedlab.SEED_BGP_IP + "/32"
+
+BASE = """apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: seed
+  namespace: metallb-system
+spec:
+  addresses:
+  - 198.51.100.1/32
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: seed
+  namespace: metallb-system
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: nginx
+  namespace: default
+spec:
+  type: LoadBalancer
+  ports:
+  - name: http
+    port: 80
+    protocol: TCP
+  selector:
+    app: nginx
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata:
+  name: router
+  namespace: metallb-system
+spec:
+  myASN: 64501
+  peerAddress: 172.30.8.35
+"""
+
+BFD_PROFILE = """---
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata:
+  name: fast
+  namespace: metallb-system
+spec:
+  receiveInterval: 200
+  transmitInterval: 150
+  detectMultiplier: 4
+"""
+
+
+def start_run(node, ingot_bin, files: Path, config: str) -> subprocess.Popen:
+    files.mkdir(exist_ok=True)
+    (files / "config.yml").write_text(config)
+    argv = [str(ingot_bin), "run", "--node-name", "node1", "--log-level", "debug",
+            "--control-socket", str(node.workdir / "control.sock"), "-f", str(files)]
+    return node.popen(argv, log="run.log")
+
+
+def run_log(node) -> str:
+    return (node.workdir / "run.log").read_text(errors="replace")
+
+
+def sessions(ingot_bin, node) -> list:
+    out = subprocess.run([str(ingot_bin), "status", "--json", "--socket", str(node.workdir / "control.sock")],
+                         capture_output=True, text=True, timeout=15, check=True).stdout
+    st = json.loads(out)
+    return st.get("result", st)["bgp"]["sessions"]
+
+
+def bird_protocol_all(router) -> str:
+    """`show protocols all` of the BGP protocol(s) the node's session landed in."""
+    return router.birdc("show", "protocols", "all").stdout
+
+
+def bird_bfd_session(router, node_ip: str):
+    out = router.birdc("show", "bfd", "sessions").stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and parts[0] == node_ip:
+            return parts[2] == "Up", line.strip()
+    return False, out
+
+
+def test_bfd_profile(topology, bird, ingot_bin, tmp_path):
+    from fixtures.routers import Peer
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
+    # The node as a configured neighbour, not a range: BIRD asks for a BFD session when the protocol
+    # starts, while ingot holds BGP until BFD is Up (a range neighbour would only exist after BGP).
+    router = bird(lab.router, asn=seedlab.SEED_ROUTER_ASN, router_id=seedlab.SEED_ROUTER_IP,
+                  peers=[Peer(lab.node_ips[0], seedlab.SEED_NODE_ASN)], passive=True, bfd=True, start=False)
+    router.conf.write_text(router.conf.read_text().replace(
+        "protocol bfd bfd1 { }",
+        'protocol bfd bfd1 { interface "*" { interval 100 ms; multiplier 3; }; }'))
+    router.start()
+    node, node_ip = lab.nodes[0], lab.node_ips[0]
+    # connectTime 2 s: when BFD is Up again BIRD may still refuse the first connection (its BGP is in
+    # its error wait), and the next attempt comes after ConnectRetryTime (RFC 4271 §8.2.2 Active).
+    config = BASE + "  peerASN: 64500\n  bfdProfile: fast\n  connectTime: 2s\n" + BFD_PROFILE
+    proc = start_run(node, ingot_bin, tmp_path / "files", config)
+    try:
+        details = router.wait_for(lambda: (lambda ok, d: d if ok else None)(*bird_bfd_session(router, node_ip)),
+                                  timeout=30, what="BIRD's BFD session to the node Up")
+        print(f"\n[bird] BFD Up: {details}")
+        # "172.30.8.11  eth0  Up  <since>  0.200  0.600": BIRD sends no faster than our
+        # receiveInterval and detects after our detectMultiplier x our transmitInterval.
+        cols = details.split()
+        assert float(cols[-2]) == pytest.approx(0.200), details
+        assert float(cols[-1]) == pytest.approx(0.600), details
+        router.wait_for(lambda: PREFIX in router.kernel_routes(), timeout=30, what=f"{PREFIX} in BIRD's kernel")
+        assert "BFD up: session may start" in run_log(node), run_log(node)[-3000:]
+        time.sleep(1.0)   # steady state, slow start long over
+
+        # The node freezes: its kernel keeps the TCP connection open, only BFD can tell.
+        t0 = time.monotonic()
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            wait_for(lambda: PREFIX not in router.kernel_routes(), timeout=10, interval=0.02,
+                     what=f"{PREFIX} leaving BIRD's kernel after the node froze")
+            took = time.monotonic() - t0
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        print(f"[bird] node frozen: route gone from BIRD's kernel after {took * 1000:.0f} ms "
+              f"(BFD detection 600 ms, BGP hold 90 s)")
+        # Detection is 0.6 s; the margin is for a loaded machine, still far from the hold time.
+        assert took < 5.0
+        # Thawed: BFD comes Up again, BGP re-establishes and the route returns.
+        router.wait_for(lambda: PREFIX in router.kernel_routes(), timeout=60, what=f"{PREFIX} back in BIRD's kernel")
+    finally:
+        node.stop(proc)
+
+
+HOLD_TIMER = re.compile(r"Hold timer:\s+([\d.]+)/(\d+)")
+
+
+def test_hold_and_keepalive_time(topology, bird, ingot_bin, tmp_path):
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
+    router = seedlab.start_bird(bird, lab.router, hold_time=60, start=False)
+    # BIRD logs every packet it receives from the node ("Got KEEPALIVE").
+    router.conf.write_text(router.conf.read_text().replace("local as", "debug { packets };\n  local as", 1))
+    router.start()
+    node = lab.nodes[0]
+    config = BASE + "  peerASN: 64500\n  holdTime: 30s\n  keepaliveTime: 3s\n"
+    proc = start_run(node, ingot_bin, tmp_path / "files", config)
+    try:
+        router.wait_for(lambda: router.established(), timeout=30, what="the session Established")
+        out = bird_protocol_all(router)
+        m = HOLD_TIMER.search(out)
+        assert m, out
+        # Negotiated: the smaller of our 30 s and BIRD's 60 s (RFC 4271 §4.2).
+        assert m.group(2) == "30", out
+        log = router.dir / "bird.log"
+        before = log.read_text(errors="replace").count("Got KEEPALIVE")
+        time.sleep(12.0)
+        got = log.read_text(errors="replace").count("Got KEEPALIVE") - before
+        print(f"\n[bird] negotiated hold time {m.group(2)} s; {got} KEEPALIVEs from the node in 12 s "
+              f"(keepaliveTime 3 s, jittered to 2.25-3 s by RFC 4271 §10)")
+        # Every 2.25-3 s: 4 or 5 in 12 s (the default, a third of 30 s, would give at most 2).
+        assert 4 <= got <= 6, got
+        rows = sessions(ingot_bin, node)
+        assert [(r["peer"], r["state"]) for r in rows] == [("router", "Established")], rows
+    finally:
+        node.stop(proc)
+
+
+@pytest.mark.parametrize("kind,router_asn,up", [
+    ("external", 64500, True),
+    ("internal", 64501, True),
+    ("internal", 64500, False),
+])
+def test_dynamic_asn(topology, bird, ingot_bin, tmp_path, kind, router_asn, up):
+    from fixtures.routers import Peer
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
+    router = bird(lab.router, asn=router_asn, router_id=seedlab.SEED_ROUTER_IP,
+                  peers=[Peer(seedlab.SEED_NODE_LAN_V4, seedlab.SEED_NODE_ASN)], passive=True)
+    node = lab.nodes[0]
+    config = BASE + f"  dynamicASN: {kind}\n"
+    proc = start_run(node, ingot_bin, tmp_path / "files", config)
+    try:
+        if up:
+            router.wait_for(lambda: router.established(), timeout=30, what="the session Established")
+            router.wait_for(lambda: seedlab.bird_next_hops(router, PREFIX) == {lab.node_ips[0]}, timeout=30,
+                            what=f"{PREFIX} from the node in BIRD")
+            rows = wait_for(lambda: [r for r in sessions(ingot_bin, node) if r["state"] == "Established"],
+                            timeout=10, what="ingot's session Established")
+            # The AS learned from BIRD's OPEN.
+            assert [(r["peer"], r["asn"]) for r in rows] == [("router", router_asn)], rows
+        else:
+            # BIRD's OPEN carries AS 64500, not ours: we answer OPEN Message Error / Bad Peer AS.
+            router.wait_for(lambda: "Bad peer AS" in bird_protocol_all(router), timeout=30,
+                            what="BIRD receiving Bad Peer AS")
+            out = bird_protocol_all(router)
+            print(f"\n[bird] {[ln.strip() for ln in out.splitlines() if 'Bad peer AS' in ln]}")
+            assert re.search(r"Received: Bad peer AS", out), out
+            assert not router.established()
+            assert re.search(r"notification sent.*code=2 subcode=2", run_log(node)), run_log(node)[-3000:]
+    finally:
+        node.stop(proc)

@@ -6,11 +6,14 @@
  *                    [--configmap config] [--lb-class C] [--log-format json|text]
  *                    [--log-level debug|info|warn|error] [--leader-elect] [--lease-name N]
  *                    [--identity ID] [--lease-duration S] [--renew-deadline S] [--retry-period S]
+ *                    [--metrics-addr HOST:PORT] [--control-socket PATH]
+ *                    [--ml-secret-name NAME | --no-ml-secret]
  *
  * The API server is found as controller-runtime does (k8s/kubeconfig.h: --kubeconfig, then
  * $KUBECONFIG, then in-cluster, then ~/.kube/config). Leader-election periods are seconds
  * (fractions allowed) and default to client-go's 15/10/2. SIGTERM or SIGINT: stop writing,
- * release the Lease if held, exit 0.
+ * release the Lease if held, exit 0. The operations endpoints are src/controller/ctl_ops.h; the
+ * memberlist Secret is created when missing unless --no-ml-secret (ml_secret.h).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -22,6 +25,7 @@
 
 #include "cmd/commands.h"
 #include "controller/controller.h"
+#include "controller/ctl_ops.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/xalloc.h"
@@ -46,7 +50,12 @@ static void usage(FILE *out)
 		"  --identity ID         this replica's name in the Lease (default hostname_random)\n"
 		"  --lease-duration S    seconds (default 15)\n"
 		"  --renew-deadline S    seconds (default 10)\n"
-		"  --retry-period S      seconds (default 2)\n");
+		"  --retry-period S      seconds (default 2)\n"
+		"  --metrics-addr A      serve /metrics, /healthz, /readyz on host:port (default: off)\n"
+		"  --control-socket P    answer `ingot status` on this unix socket (default: off)\n"
+		"  --ml-secret-name N    the speakers' memberlist Secret, created in the namespace\n"
+		"                        when missing, never overwritten (default memberlist)\n"
+		"  --no-ml-secret        do not create the memberlist Secret\n");
 }
 
 static struct controller *ctl;
@@ -103,12 +112,17 @@ int cmd_controller(int argc, char **argv)
 		{ "lease-duration", required_argument, NULL, 'D' },
 		{ "renew-deadline", required_argument, NULL, 'R' },
 		{ "retry-period", required_argument, NULL, 'P' },
+		{ "metrics-addr", required_argument, NULL, 'M' },
+		{ "control-socket", required_argument, NULL, 'S' },
+		{ "ml-secret-name", required_argument, NULL, 's' },
+		{ "no-ml-secret", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *kubeconfig = NULL, *context = NULL, *identity = NULL;
+	const char *metrics_addr = NULL, *control_path = NULL;
 	struct ctl_options o = { .namespace = "metallb-system", .configmap = "config",
-				 .lease_name = "ingot-controller" };
+				 .lease_name = "ingot-controller", .ml_secret_name = "memberlist" };
 	le_timing_default(&o.timing);
 	enum log_level level = LOGL_INFO;
 	enum log_format format = LOG_FORMAT_TEXT;
@@ -130,6 +144,10 @@ int cmd_controller(int argc, char **argv)
 		case 'D': ok = parse_seconds(optarg, &o.timing.lease_duration); break;
 		case 'R': ok = parse_seconds(optarg, &o.timing.renew_deadline); break;
 		case 'P': ok = parse_seconds(optarg, &o.timing.retry_period); break;
+		case 'M': metrics_addr = optarg; break;
+		case 'S': control_path = optarg; break;
+		case 's': o.ml_secret_name = optarg; ok = *optarg != '\0'; break;
+		case 'X': o.ml_secret_name = NULL; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -161,10 +179,27 @@ int cmd_controller(int argc, char **argv)
 	log_info("controller", "API server", "server=%s context=%s", cfg.server, cfg.context);
 	k8s_config_free(&cfg);
 	ctl = controller_new(client, &o);
+	struct ctl_ops *ops = NULL;
+	if (metrics_addr || control_path) {
+		char oerr[256];
+		ops = ctl_ops_new(ctl, metrics_addr, control_path, oerr, sizeof(oerr));
+		if (!ops) {
+			log_error("controller", "cannot open the operations endpoints",
+				  "metrics_addr=%s control_socket=%s reason=%s",
+				  metrics_addr ? metrics_addr : "", control_path ? control_path : "",
+				  oerr);
+			controller_free(ctl);
+			k8s_client_free(client);
+			loop_free();
+			free(id);
+			return 1;
+		}
+	}
 	struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
 	struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
 	controller_start(ctl);
 	int rc = loop_run() == 0 ? 0 : 1;
+	ctl_ops_free(ops);
 	controller_free(ctl);
 	ctl = NULL;
 	k8s_client_free(client);

@@ -6,12 +6,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc/alloc.h"
 #include "config/config.h"
 #include "controller/cfg_source.h"
 #include "controller/elector.h"
 #include "controller/keyq.h"
+#include "controller/ml_secret.h"
 #include "controller/pool_status.h"
 #include "controller/svc_events.h"
 #include "controller/svc_status.h"
@@ -46,7 +48,14 @@ struct controller {
 	struct timer *work, *pools_timer;
 	struct writer *writer;
 	struct pool_status *pools;
-	unsigned long long synced_total;
+	struct ml_secret *ml_secret;
+	char *ml_secret_name;
+	/* what ctl_report.h reports */
+	struct ctl_counters counters;
+	bool config_stale;               /* the latest configuration was refused */
+	char *config_error;              /* why, while stale */
+	double config_last_reload;       /* wall clock of the last successful load */
+	monotime last_progress;          /* the work queue last moved */
 };
 
 /* --- queue ------------------------------------------------------------------------------- */
@@ -163,7 +172,7 @@ static void sync_one(struct controller *ctl, const char *key)
 	}
 	struct alloc_result res;
 	alloc_sync(ctl->alloc, &v.svc, &res);
-	ctl->synced_total++;
+	ctl_count_result(&ctl->counters, &res);
 	struct svc_desired d;
 	svc_desired_from_result(&res, &d);
 	bool writes = !svc_status_matches(svc, &d);
@@ -194,6 +203,7 @@ static void work(void *arg)
 			break;
 		sync_one(ctl, key);
 		free(key);
+		ctl->last_progress = loop_now();
 	}
 	if (ctl->ready && keyq_len(&ctl->queue))
 		kick(ctl);
@@ -257,11 +267,18 @@ static void stop_work(struct controller *ctl)
 
 static void config_refused(struct controller *ctl, const struct cfg_diags *diags)
 {
+	ctl->counters.config_refusals++;
+	ctl->config_stale = true;
+	free(ctl->config_error);
+	ctl->config_error = NULL;
 	for (size_t i = 0; i < diags->n; i++) {
 		const struct cfg_diag *dg = &diags->v[i];
 		if (dg->severity != CFG_ERROR)
 			continue;
 		char *msg = cfg_diag_message(dg);
+		if (!ctl->config_error)      /* the first error says why in /readyz and status */
+			ctl->config_error = xasprintf("%s%s%s: %s", dg->object, dg->field ? " " : "",
+						      dg->field ? dg->field : "", msg);
 		log_error("controller", "configuration refused, the previous one stays in force",
 			  "namespace=%s object=%s field=%s reason=%s", ctl->ns, dg->object,
 			  dg->field ? dg->field : "", msg);
@@ -271,6 +288,18 @@ static void config_refused(struct controller *ctl, const struct cfg_diags *diags
 				  "configuration refused, the previous one stays in force: %s", msg);
 		free(msg);
 	}
+}
+
+/* A valid configuration is in force again (new, or the same as the one in force). */
+static void config_accepted(struct controller *ctl)
+{
+	ctl->counters.config_loads++;
+	ctl->config_stale = false;
+	free(ctl->config_error);
+	ctl->config_error = NULL;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ctl->config_last_reload = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void config_changed(void *arg)
@@ -305,7 +334,9 @@ static void config_changed(void *arg)
 		config_refused(ctl, &diags);
 	} else if (ctl->model && ctl->mode == mode && model_equal(ctl->model, m)) {
 		model_free(m);
+		config_accepted(ctl);
 	} else {
+		config_accepted(ctl);
 		struct cfg_model *old = ctl->model;
 		ctl->model = m;
 		ctl->mode = mode;
@@ -451,6 +482,7 @@ struct controller *controller_new(struct k8s_client *c, const struct ctl_options
 	ctl->svcs = k8s_informer_new(c, &k8s_res_services, NULL, &svc_h, ctl);
 	ctl->nss = k8s_informer_new(c, &k8s_res_namespaces, NULL, &ns_h, ctl);
 	ctl->cfg = cfg_source_new(c, ctl->ns, ctl->cm, config_changed, ctl);
+	ctl->ml_secret_name = dup_or_null(o->ml_secret_name);
 	if (o->leader_elect)
 		ctl->el = elector_new(c, ctl->ns, ctl->lease_name, ctl->identity, &o->timing,
 				      leadership, ctl);
@@ -462,19 +494,22 @@ struct controller *controller_new(struct k8s_client *c, const struct ctl_options
 void controller_start(struct controller *ctl)
 {
 	log_info("controller", "starting", "namespace=%s configmap=%s lb_class=%s leader_elect=%s "
-		 "identity=%s", ctl->ns, ctl->cm, ctl->lb_class ? ctl->lb_class : "",
-		 ctl->el ? "true" : "false", ctl->identity);
+		 "identity=%s ml_secret=%s", ctl->ns, ctl->cm, ctl->lb_class ? ctl->lb_class : "",
+		 ctl->el ? "true" : "false", ctl->identity,
+		 ctl->ml_secret_name ? ctl->ml_secret_name : "");
 	k8s_informer_start(ctl->svcs);
 	k8s_informer_start(ctl->nss);
 	cfg_source_start(ctl->cfg);
 	if (ctl->el)
 		elector_start(ctl->el);
+	if (ctl->ml_secret_name)
+		ctl->ml_secret = ml_secret_start(ctl->c, ctl->ns, ctl->ml_secret_name);
 }
 
 void controller_shutdown(struct controller *ctl, void (*done)(void *arg), void *arg)
 {
 	log_info("controller", "shutting down", "identity=%s synced=%llu writes_ok=%llu "
-		 "writes_failed=%llu", ctl->identity, ctl->synced_total,
+		 "writes_failed=%llu", ctl->identity, (unsigned long long)ctl->counters.syncs,
 		 writer_stats(ctl->writer)->writes_ok, writer_stats(ctl->writer)->writes_failed);
 	ctl->leading = false;
 	stop_work(ctl);
@@ -489,6 +524,9 @@ void controller_free(struct controller *ctl)
 	if (!ctl)
 		return;
 	stop_work(ctl);
+	ml_secret_free(ctl->ml_secret);
+	free(ctl->ml_secret_name);
+	free(ctl->config_error);
 	elector_free(ctl->el);
 	cfg_source_free(ctl->cfg);
 	k8s_informer_free(ctl->svcs);
@@ -506,4 +544,48 @@ void controller_free(struct controller *ctl)
 	free(ctl->lease_name);
 	free(ctl->identity);
 	free(ctl);
+}
+
+/* --- what it is doing (ctl_report.h) ------------------------------------------------------- */
+
+/* The informers back off (state wait-*) while the API server does not answer. */
+static bool informer_waiting(const struct k8s_informer *inf)
+{
+	return strncmp(k8s_informer_state_name(inf), "wait", 4) == 0;
+}
+
+void controller_state(const struct controller *ctl, struct ctl_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->identity = ctl->identity;
+	out->leader_elect = ctl->el != NULL;
+	out->leading = ctl->leading;
+	out->leader_known = !ctl->el || elector_holder(ctl->el) != NULL;
+	out->leader = ctl->el ? elector_holder(ctl->el) : ctl->identity;
+	out->services_synced = k8s_informer_synced(ctl->svcs);
+	out->namespaces_synced = k8s_informer_synced(ctl->nss);
+	out->config_synced = cfg_source_synced(ctl->cfg);
+	out->api_reachable = !informer_waiting(ctl->svcs) && !informer_waiting(ctl->nss);
+	out->assigning = ctl->ready;
+	out->config_source = ctl->model ? cfg_mode_name(ctl->mode) : "none";
+	out->config_loaded = ctl->model != NULL;
+	out->config_stale = ctl->config_stale;
+	out->config_error = ctl->config_error;
+	out->config_last_reload = ctl->config_last_reload;
+	out->services = k8s_store_count(k8s_informer_store(ctl->svcs));
+	out->queue = keyq_len(&ctl->queue);
+	out->last_progress = ctl->last_progress;
+	out->counters = ctl->counters;
+	out->counters.status_writes_ok = writer_stats(ctl->writer)->writes_ok;
+	out->counters.status_writes_failed = writer_stats(ctl->writer)->writes_failed;
+}
+
+void controller_pools(const struct controller *ctl, struct ctl_pools *out)
+{
+	ctl_pools_from(out, ctl->model, ctl->ready ? ctl->alloc : NULL);
+}
+
+const char *controller_ml_secret_state(const struct controller *ctl)
+{
+	return ctl->ml_secret ? ml_secret_state_name(ml_secret_state(ctl->ml_secret)) : NULL;
 }

@@ -21,12 +21,19 @@
  * the informers keep their last state, and nothing is cleared for want of an answer.
  * Losing leadership cancels every write at once and drops the allocator state; it is rebuilt from
  * Service status when leadership comes back.
+ *
+ * At start it also creates the failure detector's Secret when it is missing (ml_secret.h), and it
+ * reports what it is doing through controller_state() and controller_pools(), which ctl_ops.h
+ * turns into /metrics, /healthz, /readyz and `ingot status`.
  */
 #ifndef INGOT_CONTROLLER_CONTROLLER_H
 #define INGOT_CONTROLLER_CONTROLLER_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include "controller/ctl_report.h"
 #include "controller/leader.h"
 #include "k8s/client.h"
 
@@ -38,6 +45,7 @@ struct ctl_options {
 	const char *lease_name;      /* "ingot-controller" */
 	const char *identity;        /* this replica's name in the Lease */
 	struct le_timing timing;
+	const char *ml_secret_name;  /* the memberlist Secret to create if absent; NULL: none */
 };
 
 struct controller;
@@ -48,5 +56,12 @@ void controller_start(struct controller *ctl);
 /* Stops writing, releases the Lease if held, then calls done(arg). */
 void controller_shutdown(struct controller *ctl, void (*done)(void *arg), void *arg);
 void controller_free(struct controller *ctl);
+
+/* What the controller is doing now (strings borrowed until the next loop iteration). */
+void controller_state(const struct controller *ctl, struct ctl_state *out);
+/* Size and use of every pool of the configuration in force (in use only while assigning). */
+void controller_pools(const struct controller *ctl, struct ctl_pools *out);
+/* The memberlist Secret's state name (ml_secret.h), or NULL when not managed. */
+const char *controller_ml_secret_state(const struct controller *ctl);
 
 #endif

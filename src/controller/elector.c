@@ -6,6 +6,7 @@
  */
 #include "controller/elector.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@ struct elector {
 	struct k8s_request *req;
 	struct k8s_lease_spec writing;   /* the spec of the write in flight */
 	json_t *lease;                   /* the Lease as last read or written */
+	bool known;                      /* the Lease was read (or found missing) once */
+	char holder[256];                /* its holderIdentity then */
 	bool releasing;
 	void (*release_done)(void *arg);
 	void *release_arg;
@@ -47,6 +50,11 @@ static void keep_lease(struct elector *el, const json_t *lease)
 {
 	json_decref(el->lease);
 	el->lease = lease ? json_deep_copy(lease) : NULL;
+	struct k8s_lease_spec spec = { 0 };
+	if (lease)
+		k8s_lease_spec_read(lease, &spec);
+	snprintf(el->holder, sizeof(el->holder), "%s", spec.holder);
+	el->known = true;
 }
 
 static void write_done(void *arg, const struct k8s_response *resp)
@@ -75,6 +83,8 @@ static void read_done(void *arg, const struct k8s_response *resp)
 	struct k8s_lease_spec cur, out;
 	enum le_action act;
 	if (resp->status.outcome == K8S_NOT_FOUND) {
+		el->known = true;            /* nobody leads yet */
+		el->holder[0] = '\0';
 		act = le_decide(&el->le, loop_now(), now, NULL, &out);
 	} else if (resp->status.outcome == K8S_OK && json_is_object(resp->body)) {
 		keep_lease(el, resp->body);
@@ -141,6 +151,11 @@ void elector_start(struct elector *el)
 bool elector_leading(const struct elector *el)
 {
 	return el->le.state == LE_LEADER;
+}
+
+const char *elector_holder(const struct elector *el)
+{
+	return el->known ? el->holder : NULL;
 }
 
 static void release_finish(struct elector *el)

@@ -19,6 +19,9 @@ struct elector *elector_new(struct k8s_client *c, const char *ns, const char *na
 			    void (*on_change)(void *arg, bool leading), void *arg);
 void elector_start(struct elector *el);
 bool elector_leading(const struct elector *el);
+/* The Lease's holder as last read or written ("" when nobody holds it), or NULL before the
+ * first read: until then this replica does not know whether it is leader or standby. */
+const char *elector_holder(const struct elector *el);
 /* Stops leading at once and, if we held the Lease, releases it; done(arg) runs when that is
  * written or failed (at most about two seconds later). */
 void elector_release(struct elector *el, void (*done)(void *arg), void *arg);

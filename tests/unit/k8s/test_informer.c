@@ -1,10 +1,11 @@
 /* Tests for the informer (k8s/informer.h), the client's token handling (k8s/client.h) and status
  * writes (k8s/status_update.h) against a scripted API server: libevent's evhttp on 127.0.0.1 in the
  * same event loop, speaking plain HTTP. Covers paging, chunked watch events cut mid-line, bookmarks,
- * a server-ended watch, managedFields dropped at intake, an ERROR 410 event with the relist and synthetic delete it causes, 429 with
- * Retry-After, 401 with a rotated token file, 409 conflicts with re-reads, and the client's edge
- * cases (non-JSON and oversized bodies, 5xx, timeouts, oversized stream lines, cancelling inside a
- * line callback, nobody listening). */
+ * a server-ended watch, an ERROR 410 event with the relist and synthetic delete it causes,
+ * managedFields dropped at intake (list and watch), 429 with Retry-After, 401 with a rotated
+ * token file, 409 conflicts with re-reads, and the client's edge cases (non-JSON and oversized
+ * bodies, 5xx, timeouts, oversized stream lines, cancelling inside a line callback, nobody
+ * listening). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,7 +1,8 @@
 /*
  * Unit tests for the metrics registry and its text exposition (ops/metrics.h): golden text, family
- * and series order, untyped families (MetalLB's names), histogram buckets, escaping, UTF-8 repair, series removal, collectors, and
- * `promtool check metrics` on the output when promtool is installed.
+ * and series order, untyped families (MetalLB's names), histogram buckets, escaping, UTF-8 repair,
+ * series removal, collectors, and `promtool check metrics` on the output when promtool is
+ * installed (also showing why MetalLB's odd names are untyped: promtool's lint fails them typed).
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -11,6 +11,8 @@ CLI and kernel:
   closes the TCP connection) makes BIRD drop the route within a few seconds, long before the 90 s hold time.
 * holdTime / keepaliveTime: BIRD shows the negotiated hold time (30 s, the smaller of ours and its 60 s),
   and logs our KEEPALIVEs arriving every keepaliveTime (3 s; the default would be 10 s).
+* passwordSecret: the TCP-MD5 key from a Secret in the files; BIRD with the same key establishes, with another
+  key it does not.
 * dynamicASN external against BIRD in another AS: Established, the route in BIRD, `ingot status` shows
   the AS learned from the OPEN. dynamicASN internal against BIRD in the node's AS: Established; against
   BIRD in another AS: BIRD receives NOTIFICATION OPEN Message Error / Bad Peer AS (RFC 4271 §6.2).
@@ -232,5 +234,41 @@ def test_dynamic_asn(topology, bird, ingot_bin, tmp_path, kind, router_asn, up):
             assert re.search(r"Received: Bad peer AS", out), out
             assert not router.established()
             assert re.search(r"notification sent.*code=2 subcode=2", run_log(node)), run_log(node)[-3000:]
+    finally:
+        node.stop(proc)
+
+
+SECRET = """---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: bgp-auth
+  namespace: metallb-system
+type: kubernetes.io/basic-auth
+stringData:
+  password: s3cret-md5
+"""
+
+
+@pytest.mark.parametrize("router_password,up", [("s3cret-md5", True), ("another", False)])
+def test_password_secret(topology, bird, ingot_bin, tmp_path, router_password, up):
+    """passwordSecret: the TCP-MD5 key (RFC 2385) comes from the Secret in the files; BIRD with the same
+    key establishes, BIRD with another key never sees a valid segment."""
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
+    router = seedlab.start_bird(bird, lab.router, start=False)
+    router.conf.write_text(router.conf.read_text().replace(
+        "local as", f'password "{router_password}";\n  local as', 1))
+    router.start()
+    node = lab.nodes[0]
+    config = BASE + "  peerASN: 64500\n  passwordSecret:\n    name: bgp-auth\n    namespace: metallb-system\n" + SECRET
+    proc = start_run(node, ingot_bin, tmp_path / "files", config)
+    try:
+        if up:
+            router.wait_for(lambda: seedlab.bird_next_hops(router, PREFIX) == {lab.node_ips[0]}, timeout=30,
+                            what=f"{PREFIX} from the node in BIRD over TCP-MD5")
+        else:
+            time.sleep(8.0)
+            assert not router.established()
+            assert not seedlab.bird_route(router, PREFIX)
     finally:
         node.stop(proc)

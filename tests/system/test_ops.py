@@ -1,11 +1,17 @@
 """The operations endpoints (src/ops) on their own, through the ops-demo driver
-(tests/system/drivers/ops/ops_demo.c), until the controller and speaker serve them.
+(tests/system/drivers/ops/ops_demo.c), and the real speaker's /metrics (`ingot run` in the seed's BGP lab
+with BIRD) checked the same way.
 
 Covers: /metrics scraped with curl and checked with `promtool check metrics` (Debian's prometheus package;
 that check alone is skipped when promtool is not installed); /healthz; /readyz failing with the check's name
 and reason, then passing; 404 and 405; `ingot status --json`, the tables of `ingot status`, one section, an
 unknown section; hostile clients on both endpoints (garbage, oversized requests, clients that leave
 mid-response) with the daemon answering afterwards; SIGTERM removing the socket.
+
+Metric names and types (the decision is in src/ops/metrics.h): MetalLB's names are kept exactly; those that
+break promtool's lint (a counter without `_total`, a gauge ending in `_total`) are exposed as `untyped`, which
+the linter exempts. promtool's whole output is checked: no lint problem is filtered out, and every metallb_*
+family must be one of MetalLB's with the type that rule gives (METALLB_TYPES below).
 
 The driver is found at $INGOT_OPS_DEMO, else next to $INGOT_BIN (or build/ingot) under
 tests/system/drivers/ops/ops-demo.
@@ -15,17 +21,74 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1].parent
+
+# MetalLB v0.16.1's metric families and their types there (internal/allocator/stats.go,
+# internal/layer2/stats.go, internal/bgp/native/stats.go, internal/k8s/controllers/stats.go, speaker/main.go).
+METALLB_TYPES = {
+    "metallb_allocator_addresses_total": "gauge",
+    "metallb_allocator_addresses_in_use_total": "gauge",
+    "metallb_allocator_ipv4_addresses_total": "gauge",
+    "metallb_allocator_ipv4_addresses_in_use_total": "gauge",
+    "metallb_allocator_ipv6_addresses_total": "gauge",
+    "metallb_allocator_ipv6_addresses_in_use_total": "gauge",
+    "metallb_allocator_services_allocated_total": "gauge",
+    "metallb_bgp_session_up": "gauge",
+    "metallb_bgp_updates_total": "counter",
+    "metallb_bgp_announced_prefixes_total": "gauge",
+    "metallb_bgp_pending_prefixes_total": "gauge",
+    "metallb_layer2_requests_received": "counter",
+    "metallb_layer2_responses_sent": "counter",
+    "metallb_layer2_gratuitous_sent": "counter",
+    "metallb_speaker_announced": "gauge",
+    "metallb_k8s_client_config_loaded_bool": "gauge",
+    "metallb_k8s_client_config_stale_bool": "gauge",
+    "metallb_k8s_client_updates_total": "counter",
+    "metallb_k8s_client_update_errors_total": "counter",
+}
+
+
+def exposed_type(name: str) -> str:
+    """The type ingot exposes NAME with: MetalLB's, unless promtool's lint rejects it there, then untyped."""
+    metallb = METALLB_TYPES[name]
+    lint_ok = (metallb == "counter") == name.endswith("_total")
+    return metallb if lint_ok else "untyped"
+
+
+def metric_types(body: str) -> dict[str, str]:
+    return {line.split()[2]: line.split()[3] for line in body.splitlines() if line.startswith("# TYPE ")}
+
+
+def check_metallb_families(body: str) -> set[str]:
+    """Every metallb_* family is MetalLB's, with the type exposed_type() gives; returns their names."""
+    found = {n: t for n, t in metric_types(body).items() if n.startswith("metallb_")}
+    unknown = set(found) - set(METALLB_TYPES)
+    assert not unknown, f"metallb_ names MetalLB does not have: {unknown}"
+    for name, t in found.items():
+        assert t == exposed_type(name), f"{name}: type {t}, want {exposed_type(name)}"
+    return set(found)
+
+
+def promtool_clean(body: str):
+    """`promtool check metrics` on the whole text: exit 0 and nothing printed, lint included."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool not installed (Debian package prometheus, tools/install-deps)")
+    check = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True)
+    assert (check.returncode, check.stdout, check.stderr) == (0, "", ""), \
+        f"promtool rc={check.returncode}\n{check.stdout}{check.stderr}\n--- input ---\n{body}"
 
 
 @pytest.fixture(scope="session")
@@ -93,11 +156,8 @@ def test_metrics_scraped_and_promtool_clean(demo):
     _, _, again = curl(demo.url("/metrics"))
     assert "ingot_demo_scrapes_total 2\n" in again
 
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool not installed (Debian package prometheus)")
-    check = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True)
-    assert check.returncode == 0, check.stdout + check.stderr
+    promtool_clean(body)
+    assert check_metallb_families(body) >= {"metallb_bgp_session_up", "metallb_bgp_updates_total"}
 
 
 def test_health_and_readiness(demo):
@@ -140,7 +200,8 @@ def test_status_json_and_tables(demo, ingot_bin):
     assert "BGP sessions:\n  PEER         ASN    STATE        UPTIME  PREFIXES_SENT  PREFIXES_RECEIVED\n" in out
     assert "  172.30.8.35  64500  Established  1h2m3s  3              0\n" in out
     assert "Layer 2 announcements:\n  IP          INTERFACE  SERVICE        NODE\n" in out
-    assert "Speakers:\n  (none)\n" in out
+    # the members section's title ("Speakers", "Speakers (failure detector)") is the failure detector's
+    assert re.search(r"^Speakers[^:\n]*:\n  \(none\)\n", out, re.M), out
     # an unknown section is shown as keys and values; control characters never reach the terminal
     assert "demo:\n  synced:  no\n" in out
     assert "  note:    tab?here\n" in out
@@ -195,3 +256,43 @@ def test_sigterm_removes_socket(demo):
     demo.proc.send_signal(signal.SIGTERM)
     assert demo.proc.wait(timeout=5) == 0
     assert not demo.sock.exists()
+
+
+def test_speaker_metrics_promtool_clean_with_metallb_names(topology, bird, ingot_bin, tmp_path):
+    """The real speaker (`ingot run`, the seed's bgp.yml, a BIRD peer): its whole /metrics passes promtool,
+    and MetalLB's names carry MetalLB's meaning."""
+    sys.path.insert(0, str(REPO / "tests" / "system" / "data" / "speaker"))
+    import seedlab
+    from fixtures.netns import Node, wait_for
+
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
+    router = seedlab.start_bird(bird, lab.router)
+    node = lab.nodes[0]
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "10-config.yml").write_text((REPO / "tests" / "system" / "data" / "bgp.yml").read_text())
+    (files / "20-nginx.yml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: nginx\n  namespace: default\nspec:\n"
+        "  type: LoadBalancer\n  ports:\n  - {name: http, port: 80, protocol: TCP}\n  selector: {app: nginx}\n")
+    proc = node.popen([str(ingot_bin), "run", "--node-name", "node1", "--metrics-addr",
+                       f"127.0.0.1:{seedlab.METRICS_PORT}", "-f", str(files)], log="run.log")
+    prefix = seedlab.SEED_BGP_IP + "/32"
+    wait_for(lambda: seedlab.bird_next_hops(router, prefix) == {lab.node_ips[0]}, timeout=30,
+             what="198.51.100.1/32 from the node in BIRD")
+    code, body = seedlab.scrape(node)
+    assert code == 200
+    promtool_clean(body)
+    found = check_metallb_families(body)
+    assert found >= {"metallb_bgp_session_up", "metallb_bgp_announced_prefixes_total",
+                     "metallb_speaker_announced"}
+    types = metric_types(body)
+    assert types["metallb_bgp_announced_prefixes_total"] == "untyped"   # a gauge in MetalLB
+    # MetalLB's meaning: session state 1/0, prefixes currently advertised, 1 per announced Service IP
+    assert seedlab.metric_value(body, "metallb_bgp_session_up", peer="peer1") == 1, body
+    assert seedlab.metric_value(body, "metallb_bgp_announced_prefixes_total", peer="peer1") == 1, body
+    assert seedlab.metric_value(body, "metallb_speaker_announced", ip=seedlab.SEED_BGP_IP, node="node1",
+                                protocol="bgp", service="default/nginx") == 1, body
+    # ingot's own names follow the lint (promtool above) and say they are ingot's
+    assert all(n.startswith(("metallb_", "ingot_")) for n in types), types
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0

@@ -8,10 +8,16 @@
  *                 [--metrics-addr HOST:PORT] [--control-socket PATH]
  *                 [--log-format json|text]
  *                 [--log-level debug|info|warn|error]
+ *                 [--ml-secret-key-path P] [--ml-bind-addr A] [--ml-bind-port N]
+ *                 [--ml-probe-interval-ms N] [--ml-probe-timeout-ms N]
+ *                 [--ml-indirect-checks N] [--ml-suspicion-mult N] [--ml-disable]
  *
  * --node-name defaults to $NODE_NAME (as MetalLB's DaemonSet sets it from spec.nodeName).
- * SIGTERM or SIGINT: stop answering ARP/NDP, withdraw the BGP routes (after an RFC 8326
- * graceful-shutdown period of --gshut-wait seconds when given), close the sessions, exit 0.
+ * --ml-*: failure detection between speakers (SWIM + Lifeguard over authenticated UDP, see
+ * src/speaker/spkd_members.h); without a key the Node conditions decide which speakers are live.
+ * SIGTERM or SIGINT: send LEAVE to the other speakers, stop answering ARP/NDP, withdraw the BGP
+ * routes (after an RFC 8326 graceful-shutdown period of --gshut-wait seconds when given), close
+ * the sessions, exit 0.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -24,6 +30,7 @@
 #include "k8s/client.h"
 #include "k8s/kubeconfig.h"
 #include "speaker/spkd.h"
+#include "speaker/spkd_members.h"
 #include "speaker/spkd_k8s.h"
 
 static void usage(FILE *out)
@@ -42,6 +49,18 @@ static void usage(FILE *out)
 		"                        seconds before withdrawing (default 0: withdraw at once)\n"
 		"  --metrics-addr A      serve /metrics, /healthz, /readyz on host:port (default: off)\n"
 		"  --control-socket P    answer `ingot status` on this unix socket (default: off)\n"
+		"  --ml-secret-key-path P  failure detection key: a file, or a directory with a file\n"
+		"                        `secretkey` (MetalLB's memberlist Secret; default\n"
+		"                        $METALLB_ML_SECRET_KEY_PATH; none: Node conditions decide)\n"
+		"  --ml-bind-addr A      failure detection address (default: this node's InternalIP,\n"
+		"                        else 0.0.0.0)\n"
+		"  --ml-bind-port N      failure detection UDP port (default 7946)\n"
+		"  --ml-probe-interval-ms N  protocol period (default 100)\n"
+		"  --ml-probe-timeout-ms N   direct probe timeout (default 50)\n"
+		"  --ml-indirect-checks N    members asked to probe indirectly (default 3)\n"
+		"  --ml-suspicion-mult N     suspicion timeout in protocol periods x log10(nodes)\n"
+		"                        (default 3)\n"
+		"  --ml-disable          no failure detection: Node conditions decide\n"
 		"  --log-format F        text or json (default text)\n"
 		"  --log-level L         debug, info, warn or error (default info)\n");
 }
@@ -77,6 +96,14 @@ int cmd_speaker(int argc, char **argv)
 		{ "control-socket", required_argument, NULL, 'S' },
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "ml-secret-key-path", required_argument, NULL, 1000 },
+		{ "ml-bind-addr", required_argument, NULL, 1001 },
+		{ "ml-bind-port", required_argument, NULL, 1002 },
+		{ "ml-probe-interval-ms", required_argument, NULL, 1003 },
+		{ "ml-probe-timeout-ms", required_argument, NULL, 1004 },
+		{ "ml-indirect-checks", required_argument, NULL, 1005 },
+		{ "ml-suspicion-mult", required_argument, NULL, 1006 },
+		{ "ml-disable", no_argument, NULL, 1007 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -87,8 +114,9 @@ int cmd_speaker(int argc, char **argv)
 	enum log_level level = LOGL_INFO;
 	enum log_format format = LOG_FORMAT_TEXT;
 	optind = 1;
-	int ch;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	spkd_members_options_defaults(&o.ml);
+	int ch, li = 0;
+	while ((ch = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
 		bool ok = true;
 		char *end = NULL;
 		long v;
@@ -107,6 +135,10 @@ int cmd_speaker(int argc, char **argv)
 		case 'f': ok = log_format_parse(optarg, &format); break;
 		case 'l': ok = log_level_parse(optarg, &level); break;
 		case 'M': metrics_addr = optarg; break;
+		case 1000: case 1001: case 1002: case 1003: case 1004: case 1005: case 1006:
+		case 1007:
+			ok = spkd_members_option(&o.ml, longopts[li].name, optarg);
+			break;
 		case 'S': control_path = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -141,11 +173,14 @@ int cmd_speaker(int argc, char **argv)
 				   sizeof(oerr));
 		if (!ops)
 			log_error("speaker", "cannot serve metrics", "reason=%s", oerr);
+		else
+			spkd_members_metrics(spkd_k8s_members(spk), spkd_ops_metrics(ops));
 	}
 	struct spkd_control *ctl = NULL;
 	if (control_path) {
 		char cerr[256];
-		ctl = spkd_control_new(control_path, spkd_k8s_daemon(spk), cerr, sizeof(cerr));
+		ctl = spkd_control_new(control_path, spkd_k8s_daemon(spk), spkd_k8s_members(spk), cerr,
+				       sizeof(cerr));
 		if (!ctl)
 			log_error("speaker", "cannot open the control socket", "path=%s reason=%s",
 				  control_path, cerr);

@@ -35,7 +35,8 @@ static const struct known_section known[] = {
 	{ "bfd", "BFD sessions",
 	  { "peer", "interface", "state", "uptime_s", "tx_interval_ms", "multiplier" } },
 	{ "l2", "Layer 2 announcements", { "ip", "interface", "service", "node" } },
-	{ "members", "Speakers", { "node", "address", "state", "last_seen_s" } },
+	{ "members", "Speakers (failure detector)",
+	  { "node", "address", "state", "incarnation", "last_heard_ms" } },
 };
 
 static const struct known_section *find_known(const char *name)

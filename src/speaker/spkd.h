@@ -36,6 +36,10 @@ struct spkd_source {
 	bool self_only;
 	/* A Service without any EndpointSlice is served by this node (ingot run). */
 	bool no_slice_is_local;
+	/* The failure detector's answer for a node (spkd_members_live): 1 live, 0 not live, -1 no
+	 * answer (then the Node conditions decide). NULL: Node conditions only. */
+	int (*live)(void *arg, const char *node);
+	void *live_arg;
 	spkd_ips_fn ips;             /* NULL: status.loadBalancer.ingress[].ip */
 	void *ips_arg;
 	const char *const *ifaces;   /* this node's interface names (announceFailed check) */
@@ -119,15 +123,19 @@ struct spkd_ops;
 struct spkd_ops *spkd_ops_new(const char *listen, struct spkd *d, bool (*api_ok)(void *arg),
 			      void *api_arg, char *err, size_t err_len);
 void spkd_ops_free(struct spkd_ops *o);
+/* The registry behind /metrics, for other parts to register their families in. */
+struct metrics *spkd_ops_metrics(struct spkd_ops *o);
 
 /* --- control socket (spkd_control.c) -------------------------------------------------------- */
 
 struct spkd_control;
 
-/* The socket behind `ingot status` on path, with sections "bgp" and "l2". NULL with a message in
- * err when it cannot listen. */
-struct spkd_control *spkd_control_new(const char *path, struct spkd *d, char *err,
-				      size_t err_len);
+struct spkd_members;
+
+/* The socket behind `ingot status` on path, with sections "bgp", "l2" and "members" (the failure
+ * detector's view; members may be NULL). NULL with a message in err when it cannot listen. */
+struct spkd_control *spkd_control_new(const char *path, struct spkd *d,
+				      struct spkd_members *members, char *err, size_t err_len);
 void spkd_control_free(struct spkd_control *c);
 
 #endif

@@ -3,6 +3,9 @@
  *   "bgp": {"sessions":[{"peer","asn","state","prefixes_sent","established_count"}]}
  *   "l2":  {"announcements":[{"ip","interface","service","node"}]}, one row per interface and
  *          Service, from the decision in force and the interfaces answering now.
+ *   "members": the failure detector's view (spkd_members.h): enabled, ready, this node's
+ *          incarnation and local health, and per member node, address, state, incarnation and
+ *          milliseconds since it was last heard.
  */
 #include <stdlib.h>
 
@@ -10,11 +13,13 @@
 #include "core/xalloc.h"
 #include "ops/control.h"
 #include "speaker/spkd.h"
+#include "speaker/spkd_members.h"
 
 #define MAX_IFACES 64
 
 struct spkd_control {
 	struct spkd *d;
+	struct spkd_members *members;
 	struct status_registry *reg;
 	struct control *ctl;
 };
@@ -63,14 +68,22 @@ static json_t *l2_section(void *arg)
 	return json_pack("{s:o}", "announcements", list);
 }
 
-struct spkd_control *spkd_control_new(const char *path, struct spkd *d, char *err,
-				      size_t err_len)
+static json_t *members_section(void *arg)
+{
+	struct spkd_control *c = arg;
+	return spkd_members_status(c->members);
+}
+
+struct spkd_control *spkd_control_new(const char *path, struct spkd *d,
+				      struct spkd_members *members, char *err, size_t err_len)
 {
 	struct spkd_control *c = xcalloc(1, sizeof(*c));
 	c->d = d;
+	c->members = members;
 	c->reg = status_registry_new();
 	status_register(c->reg, "bgp", bgp_section, c);
 	status_register(c->reg, "l2", l2_section, c);
+	status_register(c->reg, "members", members_section, c);
 	c->ctl = control_new(path, c->reg, err, err_len);
 	if (!c->ctl) {
 		spkd_control_free(c);

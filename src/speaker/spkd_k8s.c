@@ -29,6 +29,7 @@ struct spkd_k8s {
 	struct cfg_model *model;
 	struct k8s_recorder *rec;
 	struct spkd *daemon;
+	struct spkd_members *members;
 	struct timer *kick, *health;
 	bool unreachable;
 	bool stopping;
@@ -80,9 +81,11 @@ static void recompute(void *arg)
 	}
 	json_t *svcs = store_array(s->svcs), *slices = store_array(s->slices),
 	       *nodes = store_array(s->nodes);
+	spkd_members_set_nodes(s->members, nodes);
 	struct spkd_source src = {
 		.config = s->model, .node_name = s->o.node_name, .lb_class = s->o.lb_class,
 		.services = svcs, .slices = slices, .nodes = nodes,
+		.live = spkd_members_live, .live_arg = s->members,
 	};
 	spkd_update(s->daemon, &src);
 	json_decref(svcs);
@@ -169,6 +172,8 @@ struct spkd_k8s *spkd_k8s_new(struct k8s_client *c, const struct spkd_k8s_option
 	s->kick = timer_new(recompute, s);
 	s->health = timer_new(health, s);
 	s->daemon = spkd_new(s->o.node_name, emit, s);
+	/* A member changed state: decide again at once (the detector's timing is the failover). */
+	s->members = spkd_members_new(s->o.node_name, &o->ml, recompute, s);
 	return s;
 }
 
@@ -185,6 +190,9 @@ void spkd_k8s_start(struct spkd_k8s *s)
 
 void spkd_k8s_shutdown(struct spkd_k8s *s, void (*done)(void *arg), void *arg)
 {
+	/* First the LEAVE, so the others re-elect while we still answer (no gap in a rolling
+	 * update), then stop answering and withdraw. */
+	spkd_members_leave(s->members);
 	s->stopping = true;
 	timer_stop(s->kick);
 	spkd_stop(s->daemon, s->o.gshut_wait, done, arg);
@@ -193,6 +201,11 @@ void spkd_k8s_shutdown(struct spkd_k8s *s, void (*done)(void *arg), void *arg)
 struct spkd *spkd_k8s_daemon(struct spkd_k8s *s)
 {
 	return s->daemon;
+}
+
+struct spkd_members *spkd_k8s_members(struct spkd_k8s *s)
+{
+	return s->members;
 }
 
 bool spkd_k8s_api_ok(void *arg)
@@ -206,6 +219,7 @@ void spkd_k8s_free(struct spkd_k8s *s)
 	if (!s)
 		return;
 	spkd_free(s->daemon);
+	spkd_members_free(s->members);
 	cfg_source_free(s->cfg);
 	k8s_informer_free(s->svcs);
 	k8s_informer_free(s->slices);

@@ -140,3 +140,8 @@ void spkd_ops_free(struct spkd_ops *o)
 	free(o->series);
 	free(o);
 }
+
+struct metrics *spkd_ops_metrics(struct spkd_ops *o)
+{
+	return o ? o->m : NULL;
+}

@@ -22,6 +22,8 @@ struct spkd_run {
 	bool loaded;
 	json_t *allocated;           /* "ns/name" -> true for Services the allocator holds */
 	struct spkd *daemon;
+	struct spkd_members *members;
+	bool stopping;
 };
 
 static char *svc_key(const json_t *svc)
@@ -94,13 +96,23 @@ static void allocate(struct spkd_run *r, const struct spkd_files *f, bool first)
 
 static void announce(struct spkd_run *r)
 {
+	spkd_members_set_nodes(r->members, r->cur.nodes);
 	struct spkd_source src = {
 		.config = r->cur.model, .node_name = r->node_name, .lb_class = r->lb_class,
 		.services = r->cur.services, .slices = r->cur.slices, .nodes = r->cur.nodes,
 		.self_only = json_array_size(r->cur.nodes) == 0, .no_slice_is_local = true,
 		.ips = ips_of, .ips_arg = r,
+		.live = spkd_members_live, .live_arg = r->members,
 	};
 	spkd_update(r->daemon, &src);
+}
+
+/* A member changed state: decide again with the files in force. */
+static void members_changed(void *arg)
+{
+	struct spkd_run *r = arg;
+	if (r->loaded && !r->stopping)
+		announce(r);
 }
 
 bool spkd_run_reload(struct spkd_run *r)
@@ -138,12 +150,21 @@ struct spkd_run *spkd_run_new(const struct spkd_run_options *o)
 	r->alloc = alloc_new();
 	r->allocated = json_object();
 	r->daemon = spkd_new(r->node_name, NULL, NULL);
+	r->members = spkd_members_new(r->node_name, &o->ml, members_changed, r);
 	return r;
 }
 
 void spkd_run_shutdown(struct spkd_run *r, void (*done)(void *arg), void *arg)
 {
+	/* LEAVE first: the others take over while we still answer. */
+	spkd_members_leave(r->members);
+	r->stopping = true;
 	spkd_stop(r->daemon, r->gshut_wait, done, arg);
+}
+
+struct spkd_members *spkd_run_members(struct spkd_run *r)
+{
+	return r->members;
 }
 
 struct spkd *spkd_run_daemon(struct spkd_run *r)
@@ -156,6 +177,7 @@ void spkd_run_free(struct spkd_run *r)
 	if (!r)
 		return;
 	spkd_free(r->daemon);
+	spkd_members_free(r->members);
 	alloc_free(r->alloc);
 	spkd_files_free(&r->cur);
 	json_decref(r->allocated);

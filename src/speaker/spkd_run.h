@@ -3,7 +3,8 @@
  * to src/speaker): the objects come from files (spkd_files.c), IPs from the allocator
  * (alloc/alloc.h, as the controller would give them), announcements from the speaker daemon
  * (spkd.h). A Service without any EndpointSlice counts as served by this node; Node objects in the
- * files, when present, are the member set for L2 elections (else this node alone).
+ * files, when present, are the member set for L2 elections (else this node alone) and, with a
+ * key, for the failure detector (spkd_members.h) that decides which of them are live.
  *
  * Reload (SIGHUP): the files are read and validated as a whole first; any error is logged with
  * file, object and field and leaves the running state (configuration, Services, IPs,
@@ -19,6 +20,7 @@
 
 #include "config/model.h"
 #include "speaker/spkd.h"
+#include "speaker/spkd_members.h"
 
 /* What one load of the files gave: owned by the struct. */
 struct spkd_files {
@@ -39,6 +41,7 @@ struct spkd_run_options {
 	char *const *paths;
 	size_t npaths;
 	uint16_t gshut_wait;
+	struct spkd_members_options ml;  /* failure detection between nodes */
 };
 
 struct spkd_run;
@@ -51,5 +54,7 @@ void spkd_run_shutdown(struct spkd_run *r, void (*done)(void *arg), void *arg);
 void spkd_run_free(struct spkd_run *r);
 /* The daemon inside (for spkd_ops_new). */
 struct spkd *spkd_run_daemon(struct spkd_run *r);
+/* The failure detector's view (for spkd_control_new and metrics). */
+struct spkd_members *spkd_run_members(struct spkd_run *r);
 
 #endif

@@ -7,9 +7,10 @@
  *     metallb.io/ip-allocated-from-pool annotation;
  *   - discovery.k8s.io/v1 EndpointSlices, tied to their Service by the kubernetes.io/service-name
  *     label in the same namespace: endpoints[].{addresses, nodeName, conditions.ready/serving};
- *   - Nodes: labels and the NetworkUnavailable condition. Without a failure detector the member
- *     set comes from the Node conditions: a Node whose Ready condition is False or Unknown has no
- *     live speaker; a Node without a Ready condition (created by hand) counts as live.
+ *   - Nodes: labels and the NetworkUnavailable condition. Liveness comes from the failure
+ *     detector (spkd_members.h) when it has an answer for the node; otherwise from the Node
+ *     conditions: a Node whose Ready condition is False or Unknown has no live speaker; a Node
+ *     without a Ready condition (created by hand) counts as live.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -228,8 +229,10 @@ static void build_nodes(struct spkd_snapshot *s, const struct spkd_source *src)
 			labels_from(&nd->labels, json_object_get(meta, "labels"));
 			const char *nu = node_condition(node, "NetworkUnavailable");
 			nd->network_unavailable = nu && strcmp(nu, "True") == 0;
+			int v = src->live ? src->live(src->live_arg, name) : -1;
 			const char *ready = node_condition(node, "Ready");
-			if (!ready || strcmp(ready, "True") == 0)
+			bool live = v >= 0 ? v == 1 : !ready || strcmp(ready, "True") == 0;
+			if (live)
 				s->live[nlive++] = name;
 		}
 	}

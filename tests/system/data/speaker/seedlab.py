@@ -157,13 +157,21 @@ class ApiBridge:
                 self.host_proc.wait(timeout=5)
 
 
-def node_object(name: str, ready: str | None = None) -> str:
+def node_object(name: str, ready: str | None = None, address: str | None = None) -> str:
+    """A Node; ready: its Ready condition; address: its status.addresses InternalIP (the failure
+    detector's member address)."""
     status = ""
+    if ready or address:
+        status = "status:\n"
     if ready:
-        status = f"""status:
-  conditions:
+        status += f"""  conditions:
   - type: Ready
     status: "{ready}"
+"""
+    if address:
+        status += f"""  addresses:
+  - type: InternalIP
+    address: "{address}"
 """
     return f"""apiVersion: v1
 kind: Node

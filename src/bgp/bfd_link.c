@@ -6,6 +6,7 @@
  *   - the BGP session starts, and after such a teardown restarts, only once BFD is Up again;
  *   - a peer that takes BFD administratively down (state AdminDown, RFC 5880 §6.8.16) has not
  *     lost its path, so that Down leaves BGP alone (RFC 5882 §3.2).
+ * A peer in a VRF runs without BFD (src/bfd's sockets do not follow VRFs); that is logged.
  */
 #include "bgp/bfd_link.h"
 
@@ -51,6 +52,13 @@ bool bgp_bfd_link_open(struct bgp_peer *p)
 {
 	if (!p->cfg.bfd)
 		return true;
+	if (p->cfg.vrf) {
+		/* src/bfd's sockets are not bound to a VRF: its packets would take the default
+		 * table and never come Up, holding BGP for ever. */
+		log_warn("bgp", "BFD in a VRF is not supported: BGP runs without it", "peer=%s vrf=%s",
+			 p->name, p->cfg.vrf);
+		return true;
+	}
 	struct bfd_session_config c = {
 		.peer = p->cfg.address,
 		.local = p->cfg.source,

@@ -63,6 +63,9 @@ struct bgp_peer_config {
 	uint16_t keepalive_time;       /* 0: a third of the negotiated hold time */
 	uint16_t connect_retry_time;   /* 0: 120 */
 	const char *password;          /* TCP-MD5 (RFC 2385); NULL or "" for none; copied */
+	const char *vrf;               /* Linux VRF device the session's connections are bound to
+					* (SO_BINDTODEVICE), so they use its routing table; NULL or
+					* "": the default VRF; copied. BFD does not follow it. */
 	uint8_t ebgp_multihop;         /* TTL for external peers; 0: 1 (directly connected) */
 	bool passive;                  /* wait for the peer to connect */
 	bool graceful_restart;         /* advertise RFC 4724 (with N, RFC 8538) */

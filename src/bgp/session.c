@@ -376,6 +376,16 @@ static void connect_peer(struct bgp_peer *p)
 		fsm_simple(p, BGP_EV_TCP_FAILS);
 		return;
 	}
+	/* A VRF: the connection (and the route to the peer) lives in the VRF's table. */
+	if (p->vrf && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, p->vrf,
+				 (socklen_t)strlen(p->vrf)) != 0) {
+		static struct log_ratelimit rl = LOG_RATELIMIT(5, 1);
+		log_rl(&rl, LOGL_WARN, "bgp", "cannot bind to the VRF", "peer=%s vrf=%s errno=%d",
+		       p->name, p->vrf, errno);
+		close(fd);
+		fsm_simple(p, BGP_EV_TCP_FAILS);
+		return;
+	}
 	struct sockaddr_storage ss;
 	if (p->cfg.source.family != IP_NONE) {
 		socklen_t sl = bgp_to_sockaddr(&p->cfg.source, 0, &ss);
@@ -737,6 +747,8 @@ struct bgp_peer *bgp_session_new(struct bgp_speaker *s, const struct bgp_peer_co
 	p->cfg = *cfg;
 	p->password = cfg->password ? xstrdup(cfg->password) : NULL;
 	p->cfg.password = p->password;
+	p->vrf = cfg->vrf && *cfg->vrf ? xstrdup(cfg->vrf) : NULL;
+	p->cfg.vrf = p->vrf;
 	ip_addr_format(&cfg->address, p->name, sizeof(p->name));
 	conn_init(&p->cur);
 	conn_init(&p->pending);
@@ -791,5 +803,6 @@ void bgp_session_free(struct bgp_peer *p, uint8_t cease_subcode)
 		timer_free(p->gshut_timer);
 	bgp_ribout_free(&p->ribout);
 	free(p->password);
+	free(p->vrf);
 	free(p);
 }

@@ -36,6 +36,7 @@ struct bgp_peer {
 	struct bgp_speaker *speaker;
 	struct bgp_peer_config cfg;    /* password points to our copy */
 	char *password;
+	char *vrf;                     /* cfg.vrf points to our copy */
 	char name[IP_ADDR_STRLEN + 8];
 	struct bgp_fsm fsm;
 	struct timer *timer;

@@ -7,6 +7,7 @@
 #include "bgp/session.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,7 +142,8 @@ static bool config_same(const struct bgp_peer_config *a, const struct bgp_peer_c
 	       a->router_id == b->router_id && addr_same(&a->source, &b->source) &&
 	       a->hold_time == b->hold_time && a->keepalive_time == b->keepalive_time &&
 	       a->connect_retry_time == b->connect_retry_time &&
-	       str_same(a->password, b->password) && a->ebgp_multihop == b->ebgp_multihop &&
+	       str_same(a->password, b->password) && str_same(a->vrf, b->vrf) &&
+	       a->ebgp_multihop == b->ebgp_multihop &&
 	       a->passive == b->passive && a->graceful_restart == b->graceful_restart &&
 	       a->gr_time == b->gr_time && a->gr_restarting == b->gr_restarting && addr_same(&a->next_hop_v4, &b->next_hop_v4) &&
 	       addr_same(&a->next_hop_v6, &b->next_hop_v6) &&
@@ -167,6 +169,8 @@ static bool config_valid(const struct bgp_peer_config *c, const struct bgp_peer_
 		why = "hold time 1 or 2 (RFC 4271 4.2)";
 	else if (c->password && strlen(c->password) > 80)
 		why = "TCP-MD5 password longer than 80";
+	else if (c->vrf && strlen(c->vrf) >= IF_NAMESIZE)
+		why = "VRF name too long for an interface name";
 	else if (c->gr_time > BGP_GR_TIME_MAX)
 		why = "graceful restart time above 4095";
 	else if (c->bfd && !bfd_params_valid(&c->bfd_params, NULL))

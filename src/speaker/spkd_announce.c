@@ -4,7 +4,8 @@
  *
  * BGP: one session per BGPPeer that selects this node (unnumbered peers, `interface`, are not
  * supported and are skipped with a log line; a dynamicASN peer's AS is learned from its OPEN, and
- * a bfdProfile runs BFD to the peer with that profile's intervals). The next hop is this node's address
+ * a bfdProfile runs BFD to the peer with that profile's intervals; a vrf binds the session to
+ * that Linux VRF). The next hop is this node's address
  * toward the peer (the session's local address); the router-id is the peer's routerID, else this
  * node's IPv4 address toward the peer, else a hash of the node name (MetalLB's fallbacks). With
  * enableGracefulRestart the OPEN carries the Restart State bit, so a speaker restarted after a
@@ -59,8 +60,9 @@ struct spkd_announcer {
 	void *done_arg;
 };
 
-/* The local address the kernel picks toward dst (no packet is sent). */
-static bool local_toward(const ip_addr *dst, uint16_t port, ip_addr *out)
+/* The local address the kernel picks toward dst, in the VRF when one is named (no packet is
+ * sent). */
+static bool local_toward(const ip_addr *dst, uint16_t port, const char *vrf, ip_addr *out)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len;
@@ -80,7 +82,9 @@ static bool local_toward(const ip_addr *dst, uint16_t port, ip_addr *out)
 	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
-	bool ok = connect(fd, (struct sockaddr *)&ss, len) == 0 &&
+	bool ok = (!vrf || setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, vrf,
+				      (socklen_t)strlen(vrf)) == 0) &&
+		  connect(fd, (struct sockaddr *)&ss, len) == 0 &&
 		  getsockname(fd, (struct sockaddr *)&ss, &len) == 0;
 	close(fd);
 	if (!ok)
@@ -108,7 +112,8 @@ static uint32_t router_id_for(const struct spkd_announcer *a, const struct cfg_p
 	ip_addr local;
 	if (p->has_src && p->src.family == IP_V4)
 		return ip_addr_v4_value(&p->src);
-	if (p->addr.family == IP_V4 && local_toward(&p->addr, p->port ? p->port : 179, &local))
+	if (p->addr.family == IP_V4 && local_toward(&p->addr, p->port ? p->port : 179,
+						     p->vrf && *p->vrf ? p->vrf : NULL, &local))
 		return ip_addr_v4_value(&local);
 	return name_hash(a->node_name);
 }
@@ -209,6 +214,8 @@ static bool peer_config(const struct spkd_announcer *a, const struct cfg_peer *p
 	}
 	if (p->has_connect_time && p->connect_ms >= 1000)
 		c->connect_retry_time = seconds16(p->connect_ms);
+	/* vrf: the session runs in that Linux VRF (FRR's "router bgp ASN vrf NAME"). */
+	c->vrf = p->vrf;
 	c->password = p->password;
 	if (p->password_secret && !p->password)
 		c->password = secret_password(a->model, p);
@@ -232,9 +239,9 @@ static bool peer_config(const struct spkd_announcer *a, const struct cfg_peer *p
 		}
 	}
 	log_debug("speaker", "BGP peer", "peer=%s asn=%u dynamic=%d hold=%u%s keepalive=%u connect=%u "
-		  "bfd=%d bfd_rx=%u bfd_tx=%u bfd_mult=%u", p->meta.name, c->peer_as,
+		  "vrf=%s bfd=%d bfd_rx=%u bfd_tx=%u bfd_mult=%u", p->meta.name, c->peer_as,
 		  (int)c->dynamic_as, c->hold_time, c->no_hold_time ? "(0)" : "", c->keepalive_time,
-		  c->connect_retry_time, c->bfd, c->bfd_params.receive_interval_ms,
+		  c->connect_retry_time, c->vrf ? c->vrf : "", c->bfd, c->bfd_params.receive_interval_ms,
 		  c->bfd_params.transmit_interval_ms, c->bfd_params.detect_mult);
 	return true;
 }

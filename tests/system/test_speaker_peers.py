@@ -13,6 +13,7 @@ CLI and kernel:
   and logs our KEEPALIVEs arriving every keepaliveTime (3 s; the default would be 10 s).
 * passwordSecret: the TCP-MD5 key from a Secret in the files; BIRD with the same key establishes, with another
   key it does not.
+* vrf: the node's link is in a Linux VRF (no route in the default table): the session bound to it establishes.
 * dynamicASN external against BIRD in another AS: Established, the route in BIRD, `ingot status` shows
   the AS learned from the OPEN. dynamicASN internal against BIRD in the node's AS: Established; against
   BIRD in another AS: BIRD receives NOTIFICATION OPEN Message Error / Bad Peer AS (RFC 4271 §6.2).
@@ -270,5 +271,30 @@ def test_password_secret(topology, bird, ingot_bin, tmp_path, router_password, u
             time.sleep(8.0)
             assert not router.established()
             assert not seedlab.bird_route(router, PREFIX)
+    finally:
+        node.stop(proc)
+
+
+def test_vrf(topology, bird, ingot_bin, tmp_path):
+    """vrf: the node's link to the router is enslaved to a Linux VRF, so the default table has no route
+    to BIRD; the session bound to the VRF establishes, with the node's VRF address as router id and next hop."""
+    from fixtures.netns import IP
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
+    router = seedlab.start_bird(bird, lab.router)
+    node = lab.nodes[0]
+    made = node.run([IP, "link", "add", "red", "type", "vrf", "table", "10"], check=False)
+    if made.returncode != 0:
+        pytest.skip(f"this kernel has no VRF devices: {made.stderr.strip()}")
+    node.run([IP, "link", "set", "red", "up"])
+    node.run([IP, "link", "set", "eth0", "master", "red"])
+    assert node.run([IP, "route", "get", seedlab.SEED_ROUTER_IP], check=False).returncode != 0
+    assert node.run([IP, "route", "get", seedlab.SEED_ROUTER_IP, "vrf", "red"], check=False).returncode == 0
+    config = BASE + "  peerASN: 64500\n  vrf: red\n"
+    proc = start_run(node, ingot_bin, tmp_path / "files", config)
+    try:
+        router.wait_for(lambda: seedlab.bird_next_hops(router, PREFIX) == {lab.node_ips[0]}, timeout=30,
+                        what=f"{PREFIX} from the node's VRF in BIRD")
+        out = bird_protocol_all(router)
+        assert re.search(r"Neighbor ID:\s+" + re.escape(lab.node_ips[0]), out), out
     finally:
         node.stop(proc)

@@ -469,6 +469,34 @@ static void test_hold_time_zero(void **state)
 	router_close();
 }
 
+/* A VRF binds the connection to that device: an unknown one lets nothing out (and is retried),
+ * "lo" (loopback traffic runs over it) connects; a name too long for a device is refused. */
+static void test_vrf_binds_the_connection(void **state)
+{
+	router_reset();
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	cfg.vrf = "ingot-novrf0";
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	run_for(1500);
+	assert_int_equal(rt.nconns, 0);
+	struct bgp_peer_status st;
+	bgp_peer_status(bgp_peer_at(s, 0), &st);
+	assert_int_not_equal(st.state, BGP_ST_ESTABLISHED);
+
+	cfg.vrf = "lo";   /* a changed VRF restarts the session */
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	run(eor_seen);
+	bgp_peer_status(bgp_peer_at(s, 0), &st);
+	assert_int_equal(st.state, BGP_ST_ESTABLISHED);
+
+	cfg.vrf = "a-name-longer-than-a-device";
+	assert_false(bgp_set_peers(s, &cfg, 1));
+	bgp_speaker_free(s);
+	router_close();
+}
+
 static void test_passive_session_accepts_the_router(void **state)
 {
 	router_reset();
@@ -797,6 +825,7 @@ int main(void)
 		cmocka_unit_test(test_dynamic_external_peer),
 		cmocka_unit_test(test_keepalive_time_is_used),
 		cmocka_unit_test(test_hold_time_zero),
+		cmocka_unit_test(test_vrf_binds_the_connection),
 		cmocka_unit_test(test_passive_session_accepts_the_router),
 		cmocka_unit_test(test_silent_router_dropped_at_hold_expiry),
 		cmocka_unit_test(test_collision_router_connection_wins),

@@ -197,7 +197,9 @@ static bool peer_config(const struct spkd_announcer *a, const struct cfg_peer *p
 		c->dynamic_as = BGP_DYNAMIC_AS_EXTERNAL;
 	if (c->dynamic_as != BGP_DYNAMIC_AS_NONE)
 		c->peer_as = 0;
-	c->local_as = p->my_asn;
+	/* localASN: the AS this session presents instead of myASN, in the OPEN and alone in the
+	 * AS_PATH (FRR's "local-as N no-prepend replace-as", which MetalLB's FRR mode writes). */
+	c->local_as = p->local_asn ? p->local_asn : p->my_asn;
 	c->router_id = router_id_for(a, p);
 	if (p->has_src)
 		c->source = p->src;
@@ -238,10 +240,12 @@ static bool peer_config(const struct spkd_announcer *a, const struct cfg_peer *p
 			       "peer=%s profile=%s", p->meta.name, p->bfd_profile);
 		}
 	}
-	log_debug("speaker", "BGP peer", "peer=%s asn=%u dynamic=%d hold=%u%s keepalive=%u connect=%u "
-		  "vrf=%s bfd=%d bfd_rx=%u bfd_tx=%u bfd_mult=%u", p->meta.name, c->peer_as,
-		  (int)c->dynamic_as, c->hold_time, c->no_hold_time ? "(0)" : "", c->keepalive_time,
-		  c->connect_retry_time, c->vrf ? c->vrf : "", c->bfd, c->bfd_params.receive_interval_ms,
+	log_debug("speaker", "BGP peer",
+		  "peer=%s asn=%u local_asn=%u dynamic=%d hold=%u%s keepalive=%u connect=%u vrf=%s "
+		  "bfd=%d bfd_rx=%u bfd_tx=%u bfd_mult=%u",
+		  p->meta.name, c->peer_as, c->local_as, (int)c->dynamic_as, c->hold_time,
+		  c->no_hold_time ? "(0)" : "", c->keepalive_time, c->connect_retry_time,
+		  c->vrf ? c->vrf : "", c->bfd, c->bfd_params.receive_interval_ms,
 		  c->bfd_params.transmit_interval_ms, c->bfd_params.detect_mult);
 	return true;
 }

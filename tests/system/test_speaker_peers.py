@@ -14,6 +14,7 @@ CLI and kernel:
 * passwordSecret: the TCP-MD5 key from a Secret in the files; BIRD with the same key establishes, with another
   key it does not.
 * vrf: the node's link is in a Linux VRF (no route in the default table): the session bound to it establishes.
+* localASN: the session presents it instead of myASN, alone in the AS_PATH.
 * dynamicASN external against BIRD in another AS: Established, the route in BIRD, `ingot status` shows
   the AS learned from the OPEN. dynamicASN internal against BIRD in the node's AS: Established; against
   BIRD in another AS: BIRD receives NOTIFICATION OPEN Message Error / Bad Peer AS (RFC 4271 §6.2).
@@ -296,5 +297,20 @@ def test_vrf(topology, bird, ingot_bin, tmp_path):
                         what=f"{PREFIX} from the node's VRF in BIRD")
         out = bird_protocol_all(router)
         assert re.search(r"Neighbor ID:\s+" + re.escape(lab.node_ips[0]), out), out
+    finally:
+        node.stop(proc)
+
+
+def test_local_asn(topology, bird, ingot_bin, tmp_path):
+    """localASN: the session presents that AS instead of myASN (FRR's local-as N no-prepend replace-as):
+    BIRD expecting AS 64501 establishes with a node whose myASN is 65001, and the AS_PATH holds 64501 only."""
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
+    router = seedlab.start_bird(bird, lab.router)
+    node = lab.nodes[0]
+    config = BASE.replace("myASN: 64501", "myASN: 65001") + "  peerASN: 64500\n  localASN: 64501\n"
+    proc = start_run(node, ingot_bin, tmp_path / "files", config)
+    try:
+        router.wait_for(lambda: seedlab.bird_route(router, PREFIX), timeout=30, what=f"{PREFIX} in BIRD")
+        assert [r["as_path"] for r in seedlab.bird_route(router, PREFIX)] == [[64501]]
     finally:
         node.stop(proc)

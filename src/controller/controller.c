@@ -243,6 +243,7 @@ static void try_ready(struct controller *ctl)
 	struct import_ctx ic = { .ctl = ctl };
 	k8s_store_foreach(k8s_informer_store(ctl->svcs), import_one, &ic);
 	ctl->ready = true;
+	ctl->last_progress = loop_now();     /* the queue is judged from here (ctl_check_queue) */
 	log_info("controller", "imported existing assignments", "namespace=%s services=%zu "
 		 "with_status=%zu kept=%zu not_kept=%zu ms=%lld", ctl->ns,
 		 k8s_store_count(k8s_informer_store(ctl->svcs)), ic.seen, ic.kept, ic.dropped,
@@ -558,6 +559,7 @@ void controller_state(const struct controller *ctl, struct ctl_state *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->identity = ctl->identity;
+	out->server = k8s_client_server(ctl->c);
 	out->leader_elect = ctl->el != NULL;
 	out->leading = ctl->leading;
 	out->leader_known = !ctl->el || elector_holder(ctl->el) != NULL;

@@ -40,9 +40,10 @@ static void heartbeat(void *arg)
 	controller_state(o->ctl, &st);
 	if (!st.api_reachable && !o->api_down)
 		log_warn("controller", "API server unreachable, keeping the last state",
-			 "identity=%s", st.identity);
+			 "server=%s identity=%s", st.server, st.identity);
 	else if (st.api_reachable && o->api_down)
-		log_info("controller", "API server reachable again", "identity=%s", st.identity);
+		log_info("controller", "API server reachable again", "server=%s identity=%s",
+			 st.server, st.identity);
 	o->api_down = !st.api_reachable;
 	timer_start(o->beat, mono_from_ms(HEARTBEAT_MS));
 }

@@ -50,6 +50,7 @@ void ctl_count_result(struct ctl_counters *c, const struct alloc_result *res);
 
 struct ctl_state {
 	const char *identity;
+	const char *server;          /* the API server's URL */
 	bool leader_elect;
 	bool leading;
 	bool leader_known;           /* the Lease was read at least once (always, without election) */

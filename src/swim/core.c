@@ -346,6 +346,9 @@ static void on_suspect(struct swim *s, struct member *mb, uint64_t inc, const ch
 	else
 		snprintf(reason, sizeof(reason), "suspected by %s", from && *from ? from : "?");
 	change_state(s, mb, SWIM_SUSPECT, inc, reason);
+	/* A suspicion at a higher incarnation starts over: earlier confirmations were about the
+	 * old one. */
+	clear_suspicion(mb);
 	mb->suspecter = xstrdup(from ? from : "");
 	mb->susp_start = now;
 	suspicion_deadline(s, mb);

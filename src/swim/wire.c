@@ -87,7 +87,9 @@ bool swim_wire_decode(const uint8_t *body, size_t len, struct swim_msg *out)
 		return false;
 	if (!rbuf_get_u8(&r, &version) || version != SWIM_VERSION)
 		return false;
-	if (!rbuf_get_u8(&r, &out->type) || !rbuf_get_bytes(&r, reserved, 2))
+	/* Reserved bytes are zero in version 1: one encoding per message. */
+	if (!rbuf_get_u8(&r, &out->type) || !rbuf_get_bytes(&r, reserved, 2) || reserved[0] ||
+	    reserved[1])
 		return false;
 	if (!get_u64(&r, &out->nonce) || !get_u64(&r, &out->seq) ||
 	    !get_u64(&r, &out->incarnation) || !get_name(&r, &out->sender, false))

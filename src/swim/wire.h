@@ -4,7 +4,7 @@
  *   0  magic "INGS" (4)          not memberlist's format: its packets on 7946 are dropped early
  *   4  version (1) = 1
  *   5  type (1)                  PING ACK PING_REQ NACK LEAVE
- *   6  reserved (2) = 0
+ *   6  reserved (2) = 0         anything else is malformed
  *   8  boot nonce (8)            sender's random per-process value
  *  16  sequence (8)              strictly increasing per sender and nonce
  *  24  incarnation (8)           the sender's own incarnation: a claim that it is alive

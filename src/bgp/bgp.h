@@ -74,6 +74,10 @@ struct bgp_peer_config {
 	ip_addr next_hop_v4;           /* IP_NONE: the session's local IPv4 address */
 	ip_addr next_hop_v6;           /* IP_NONE: the session's local IPv6 address */
 	ip_addr next_hop_v6_ll;        /* link-local next hop when on-link, or IP_NONE */
+	bool dual_stack;               /* routes of the session's other family too, with (unless set
+					* above) this host's address of that family on the session's
+					* interface as next hop (MetalLB's dualStackAddressFamily);
+					* without it they stay off the session */
 	bool bfd;                      /* BFD to the peer (a BFD profile is set): the session starts
 					* only while BFD is Up and drops when it fails (RFC 5882) */
 	struct bfd_params bfd_params;  /* the profile's values (bfd/bfd.h) */

@@ -284,7 +284,8 @@ static void emit_update(void *arg, const uint8_t *msg, size_t len)
 }
 
 /* What the Adj-RIB-Out needs of this session. A family goes out only when negotiated and when
- * we have a next hop of that family (no RFC 8950 IPv4-over-IPv6 next hops). */
+ * we have a next hop of that family (no RFC 8950 IPv4-over-IPv6 next hops); the other family
+ * than the session's has one only when configured or with dual_stack. */
 static void ribout_ctx(const struct bgp_peer *p, struct bgp_ribout_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
@@ -302,6 +303,15 @@ static void ribout_ctx(const struct bgp_peer *p, struct bgp_ribout_ctx *ctx)
 	if (ctx->next_hop_v6_ll.family != IP_V6 && p->cfg.next_hop_v6.family != IP_V6 &&
 	    ctx->next_hop_v6.family == IP_V6)
 		ctx->next_hop_v6_ll = p->cur.local_ll;
+	/* dualStackAddressFamily: the other family's routes with our address of that family on the
+	 * same interface (the session's own address serves its family). */
+	ip_addr other;
+	if (p->cfg.dual_stack && bgp_other_family_next_hop(&p->cur.local, &other)) {
+		if (other.family == IP_V6 && ctx->next_hop_v6.family != IP_V6)
+			ctx->next_hop_v6 = other;
+		else if (other.family == IP_V4 && ctx->next_hop_v4.family != IP_V4)
+			ctx->next_hop_v4 = other;
+	}
 	ctx->graceful_shutdown = p->gshut;
 	ctx->families = p->neg.families;
 	if (ctx->next_hop_v4.family != IP_V4)

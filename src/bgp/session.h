@@ -72,6 +72,9 @@ ip_addr bgp_from_sockaddr(const struct sockaddr_storage *ss);
 /* Our link-local address on the interface holding `local` when `peer` is on that link
  * (RFC 2545 §3, nexthop.c); false when there is none. */
 bool bgp_link_local_next_hop(const ip_addr *local, const ip_addr *peer, ip_addr *out);
+/* For a session carrying both families: this host's address of the other family than `local`
+ * on the interface holding `local` (a global one for IPv6); false when there is none. */
+bool bgp_other_family_next_hop(const ip_addr *local, ip_addr *out);
 /* Whether the peer is external before its OPEN is seen: a configured AS other than ours, or a
  * dynamic AS that must differ from ours (a single-hop TTL applies, RFC 4271 §5.1.3). */
 bool bgp_peer_external(const struct bgp_peer_config *c);

@@ -147,7 +147,8 @@ static bool config_same(const struct bgp_peer_config *a, const struct bgp_peer_c
 	       a->passive == b->passive && a->graceful_restart == b->graceful_restart &&
 	       a->gr_time == b->gr_time && a->gr_restarting == b->gr_restarting && addr_same(&a->next_hop_v4, &b->next_hop_v4) &&
 	       addr_same(&a->next_hop_v6, &b->next_hop_v6) &&
-	       addr_same(&a->next_hop_v6_ll, &b->next_hop_v6_ll) && bgp_bfd_link_compatible(a, b);
+	       addr_same(&a->next_hop_v6_ll, &b->next_hop_v6_ll) && a->dual_stack == b->dual_stack &&
+	       bgp_bfd_link_compatible(a, b);
 }
 
 /* Every field of every config checked before anything changes. */

@@ -216,6 +216,10 @@ static bool peer_config(const struct spkd_announcer *a, const struct cfg_peer *p
 	}
 	if (p->has_connect_time && p->connect_ms >= 1000)
 		c->connect_retry_time = seconds16(p->connect_ms);
+	/* dualStackAddressFamily: IPv6 routes over an IPv4 session and the reverse, next hop this
+	 * node's address of that family on the same interface. Without it only the session's own
+	 * family goes out (MetalLB's per-family sessions). */
+	c->dual_stack = p->dual_stack_address_family;
 	/* vrf: the session runs in that Linux VRF (FRR's "router bgp ASN vrf NAME"). */
 	c->vrf = p->vrf;
 	c->password = p->password;

@@ -15,6 +15,7 @@ CLI and kernel:
   key it does not.
 * vrf: the node's link is in a Linux VRF (no route in the default table): the session bound to it establishes.
 * localASN: the session presents it instead of myASN, alone in the AS_PATH.
+* dualStackAddressFamily: an IPv6 route over the IPv4 session (next hop the node's IPv6 address), none without it.
 * dynamicASN external against BIRD in another AS: Established, the route in BIRD, `ingot status` shows
   the AS learned from the OPEN. dynamicASN internal against BIRD in the node's AS: Established; against
   BIRD in another AS: BIRD receives NOTIFICATION OPEN Message Error / Bad Peer AS (RFC 4271 §6.2).
@@ -312,5 +313,60 @@ def test_local_asn(topology, bird, ingot_bin, tmp_path):
     try:
         router.wait_for(lambda: seedlab.bird_route(router, PREFIX), timeout=30, what=f"{PREFIX} in BIRD")
         assert [r["as_path"] for r in seedlab.bird_route(router, PREFIX)] == [[64501]]
+    finally:
+        node.stop(proc)
+
+
+V6_POOL = """---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: seed6
+  namespace: metallb-system
+spec:
+  addresses:
+  - 2001:db8:5e::1/128
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web6
+  namespace: default
+spec:
+  type: LoadBalancer
+  ipFamilies: [IPv6]
+  ipFamilyPolicy: SingleStack
+  ports:
+  - name: http
+    port: 80
+    protocol: TCP
+  selector:
+    app: web6
+"""
+PREFIX6 = "2001:db8:5e::1/128"
+
+
+@pytest.mark.parametrize("dual_stack", [False, True])
+def test_dual_stack_address_family(topology, bird, ingot_bin, tmp_path, dual_stack):
+    """dualStackAddressFamily: the IPv6 Service's route goes over the IPv4 session, next hop the node's IPv6
+    address on the same link; without it only the IPv4 route does (MetalLB's per-family sessions)."""
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
+    router = seedlab.start_bird(bird, lab.router, start=False)
+    router.conf.write_text(router.conf.read_text().replace(
+        "ipv4 { import all; export none; };", "ipv4 { import all; export none; };\n  ipv6 { import all; export none; };", 1))
+    router.start()
+    node = lab.nodes[0]
+    config = BASE + "  peerASN: 64500\n" + ("  dualStackAddressFamily: true\n" if dual_stack else "") + V6_POOL
+    proc = start_run(node, ingot_bin, tmp_path / "files", config)
+    try:
+        router.wait_for(lambda: seedlab.bird_route(router, PREFIX), timeout=30, what=f"{PREFIX} in BIRD")
+        if dual_stack:
+            router.wait_for(lambda: PREFIX6 in router.kernel_routes(6), timeout=30,
+                            what=f"{PREFIX6} in BIRD's kernel over the IPv4 session")
+            gws = {r.get("gateway") for r in router.kernel_routes(6)[PREFIX6]}
+            assert gws == {node.v6}, router.kernel_routes(6)[PREFIX6]
+        else:
+            time.sleep(3.0)   # the IPv4 route and End-of-RIB are out; nothing else follows
+            assert PREFIX6 not in router.routes(), router.routes()
     finally:
         node.stop(proc)

@@ -37,6 +37,9 @@ struct rconn {
 	uint16_t speaker_hold;         /* Hold Time of the speaker's OPEN */
 	size_t updates, announced, withdrawn, keepalives;
 	size_t gshut_announced;        /* prefixes announced with GRACEFUL_SHUTDOWN (RFC 8326) */
+	size_t v6_announced;           /* IPv6 prefixes in MP_REACH_NLRI */
+	ip_addr v6_next_hop;           /* their (global) next hop */
+	size_t eors;                   /* End-of-RIB markers */
 	uint8_t open_gr_flags;         /* Restart Flags of the speaker's GR capability */
 	uint8_t notif_code, notif_subcode;
 };
@@ -52,6 +55,7 @@ struct router {
 	bool (*done)(struct router *);
 	void (*on_open)(struct rconn *);
 	bool refresh_on_eor;           /* answer the first End-of-RIB with a ROUTE-REFRESH */
+	bool offer_v6;                 /* offer IPv6 unicast too in the OPEN */
 	size_t eors;
 };
 
@@ -68,6 +72,8 @@ static void router_reply_open(struct rconn *c)
 	bgp_open_init(&o, rt.asn, rt.hold, c->id);
 	o.caps.mp_seen = true;
 	o.caps.families = BGP_FAM_BIT(BGP_FAM_IPV4_UNICAST);
+	if (rt.offer_v6)
+		o.caps.families |= BGP_FAM_BIT(BGP_FAM_IPV6_UNICAST);
 	o.caps.route_refresh = true;
 	uint8_t buf[256];
 	wbuf w = wbuf_make(buf, sizeof(buf));
@@ -128,6 +134,7 @@ static void router_cb(int fd, int events, void *arg)
 			enum bgp_family f;
 			if (bgp_update_is_eor(&m.u.update, &f)) {
 				c->got_eor = true;
+				c->eors++;
 				if (rt.refresh_on_eor && rt.eors++ == 0) {
 					uint8_t buf[64];
 					wbuf w = wbuf_make(buf, sizeof(buf));
@@ -137,6 +144,11 @@ static void router_cb(int fd, int events, void *arg)
 			} else {
 				c->updates++;
 				c->announced += m.u.update.nlri.n;
+				if (m.u.update.has_mp_reach &&
+				    m.u.update.mp_reach_family == BGP_FAM_IPV6_UNICAST) {
+					c->v6_announced += m.u.update.mp_reach.n;
+					c->v6_next_hop = m.u.update.mp_next_hop;
+				}
 				c->withdrawn += m.u.update.withdrawn.n;
 				for (size_t k = 0; k < m.u.update.attrs.ncommunities; k++)
 					if (m.u.update.attrs.communities[k] ==
@@ -497,6 +509,48 @@ static void test_vrf_binds_the_connection(void **state)
 	router_close();
 }
 
+static bool both_eors(struct router *r) { return r->c[0].eors >= 2; }
+
+/* An IPv4 session and an IPv6 route: it stays off the session unless dual_stack, and then goes
+ * in MP_REACH_NLRI with this host's IPv6 address on the session's interface (::1 on lo). */
+static void dual_stack_case(bool dual_stack)
+{
+	router_reset();
+	rt.offer_v6 = true;
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	cfg.dual_stack = dual_stack;
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	static const struct bgp_route v6 = { .prefix = { .addr = { .family = IP_V6,
+		.bytes = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 } }, .len = 128 } };
+	bgp_peer_set_routes(bgp_peer_at(s, 0), &v6, 1);
+	run(both_eors);   /* End-of-RIB for IPv4 and IPv6: the initial routes are out */
+	if (dual_stack) {
+		assert_int_equal(rt.c[0].v6_announced, 1);
+		ip_addr lo6 = { .family = IP_V6, .bytes = { [15] = 1 } };
+		assert_true(ip_addr_eq(&rt.c[0].v6_next_hop, &lo6));
+	} else {
+		assert_int_equal(rt.c[0].v6_announced, 0);
+	}
+	bgp_speaker_free(s);
+	router_close();
+}
+
+static void test_dual_stack_sends_the_other_family(void **state)
+{
+	/* Needs ::1 on lo (hosts with IPv6 switched off have none). */
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in6 lo6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	bool have_v6 = fd >= 0 && bind(fd, (struct sockaddr *)&lo6, sizeof(lo6)) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!have_v6)
+		skip();
+	dual_stack_case(false);
+	dual_stack_case(true);
+}
+
 static void test_passive_session_accepts_the_router(void **state)
 {
 	router_reset();
@@ -826,6 +880,7 @@ int main(void)
 		cmocka_unit_test(test_keepalive_time_is_used),
 		cmocka_unit_test(test_hold_time_zero),
 		cmocka_unit_test(test_vrf_binds_the_connection),
+		cmocka_unit_test(test_dual_stack_sends_the_other_family),
 		cmocka_unit_test(test_passive_session_accepts_the_router),
 		cmocka_unit_test(test_silent_router_dropped_at_hold_expiry),
 		cmocka_unit_test(test_collision_router_connection_wins),

@@ -11,6 +11,7 @@ CLI and kernel:
   closes the TCP connection) makes BIRD drop the route within a few seconds, long before the 90 s hold time.
 * holdTime / keepaliveTime: BIRD shows the negotiated hold time (30 s, the smaller of ours and its 60 s),
   and logs our KEEPALIVEs arriving every keepaliveTime (3 s; the default would be 10 s).
+* holdTime 0s: proposed as 0, BIRD runs the session without hold timer and keepalives.
 * passwordSecret: the TCP-MD5 key from a Secret in the files; BIRD with the same key establishes, with another
   key it does not.
 * vrf: the node's link is in a Linux VRF (no route in the default table): the session bound to it establishes.
@@ -368,5 +369,25 @@ def test_dual_stack_address_family(topology, bird, ingot_bin, tmp_path, dual_sta
         else:
             time.sleep(3.0)   # the IPv4 route and End-of-RIB are out; nothing else follows
             assert PREFIX6 not in router.routes(), router.routes()
+    finally:
+        node.stop(proc)
+
+
+def test_hold_time_zero(topology, bird, ingot_bin, tmp_path):
+    """holdTime: 0s is proposed as 0 (not replaced by the default 90 s), so the session runs without a hold
+    timer or keepalives (RFC 4271 §4.2, §4.4): BIRD shows both timers at 0."""
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
+    router = seedlab.start_bird(bird, lab.router)
+    node = lab.nodes[0]
+    config = BASE + "  peerASN: 64500\n  holdTime: 0s\n"
+    proc = start_run(node, ingot_bin, tmp_path / "files", config)
+    try:
+        router.wait_for(lambda: seedlab.bird_route(router, PREFIX), timeout=30, what=f"{PREFIX} in BIRD")
+        out = bird_protocol_all(router)
+        print("\n" + "\n".join(ln for ln in out.splitlines() if "timer" in ln.lower() or "Hold" in ln))
+        # "Hold timer: 0.000/0", "Keepalive timer: 0.000/0": negotiated 0, nothing runs.
+        m = HOLD_TIMER.search(out)
+        assert m and m.group(2) == "0", out
+        assert re.search(r"Keepalive timer:\s+[\d.]+/0\b", out), out
     finally:
         node.stop(proc)

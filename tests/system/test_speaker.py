@@ -9,105 +9,33 @@ each node emulates kube-proxy by serving the service IP on lo (Node.serve_vip).
 BGP mode: EXTERNAL-IP 198.51.100.1, BIRD (172.30.8.35, AS 64500) holds one route per node and installs a
 3-way ECMP route, client flows reach every node; a Service with externalTrafficPolicy Local is announced by
 the node with its endpoint only; a configuration change (a community on the advertisement) reaches BIRD;
-the API server stopped for 10 s (issue: 30 s; shortened to
-keep the run short, still long enough for every watch to fail and back off) withdraws nothing (and says so in the log and in ingot_speaker_api_server_reachable); SIGTERM of one
-speaker withdraws its route only; a deleted Service is withdrawn everywhere.
+SIGTERM of one speaker withdraws its route only; a deleted Service is withdrawn everywhere.
 L2 mode: the elected node (MetalLB's hash) and only it answers ARP for 192.168.1.240; a Local Service is
-answered by the node with its endpoint; kill -9 of its speaker
+answered only by a node with a serving endpoint (not by the node the hash would pick without one; nobody when
+its only endpoint stops serving; the hash decides among the nodes with one); kill -9 of its speaker
 plus its Node marked NotReady (the Node-conditions fallback: no SWIM here) moves the IP, failover time
 measured and printed; then a cut link (the next owner's eth0 down, its Node NotReady) moves it again;
 a deleted Service is withdrawn everywhere.
+
+The other speaker tests: test_speaker_bgp_failover.py (kill -9 and a cut link in BGP mode, hold timer),
+test_speaker_ipv6.py (IPv6 and dual-stack in both modes), test_speaker_api_outage.py (the API server away
+for 30 s in both modes).
 
 Run: INGOT_BIN=<build>/ingot /usr/bin/python3 -m pytest tests/system/test_speaker.py (as root).
 """
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
-
-import pytest
 
 from fixtures.netns import Node, wait_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "data" / "speaker"))
 import seedlab  # noqa: E402
-
-DATA = Path(__file__).resolve().parent / "data"
-
-
-class Seed:
-    """The Kubernetes side of one test: controller, speakers, the seed's objects; all undone at teardown."""
-
-    def __init__(self, cluster, ingot_bin, workdir: Path, testns: str):
-        self.cluster, self.bin, self.workdir, self.ns = cluster, str(ingot_bin), workdir, testns
-        self.bridge = seedlab.ApiBridge(cluster, workdir / "api")
-        self.controller = None
-        self.speakers: dict[str, subprocess.Popen] = {}
-        self.nodes: dict[str, object] = {}
-        self.created_nodes: list[str] = []
-        cluster.kubectl("create", "namespace", "metallb-system", check=False)
-
-    def start_controller(self):
-        log = open(self.workdir / "controller.log", "ab")
-        self.controller = subprocess.Popen([self.bin, "controller", "--kubeconfig", self.cluster.kubeconfig,
-                                            "--log-level", "debug"], stdout=log, stderr=subprocess.STDOUT,
-                                           stdin=subprocess.DEVNULL)
-        log.close()
-
-    def add_node(self, name: str, ns) -> None:
-        self.cluster.apply(seedlab.node_object(name))
-        self.created_nodes.append(name)
-        self.nodes[name] = ns
-        ns.kubeconfig = self.bridge.attach(ns)
-
-    def start_speaker(self, name: str) -> subprocess.Popen:
-        ns = self.nodes[name]
-        proc = ns.popen([self.bin, "speaker", "--node-name", name, "--kubeconfig", ns.kubeconfig,
-                         "--log-level", "debug", "--metrics-addr", f"127.0.0.1:{seedlab.METRICS_PORT}"],
-                        log=f"speaker-{name}.log")
-        self.speakers[name] = proc
-        return proc
-
-    def speaker_log(self, name: str) -> str:
-        path = self.nodes[name].workdir / f"speaker-{name}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-    def close(self) -> None:
-        for name, proc in self.speakers.items():
-            self.nodes[name].stop(proc)
-        if self.controller and self.controller.poll() is None:
-            self.controller.terminate()
-            try:
-                self.controller.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.controller.kill()
-                self.controller.wait()
-        self.bridge.close()
-        self.cluster.kubectl("delete", "configmap", "config", "-n", "metallb-system", "--ignore-not-found",
-                             check=False)
-        for n in self.created_nodes:
-            self.cluster.kubectl("delete", "node", n, "--ignore-not-found", "--wait=false", check=False)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def no_leftover_lb_services(cluster):
-    """Services other test files left in their deleted namespaces would hold the seed's addresses
-    (198.51.100.1, 192.168.1.240): remove them, as a real cluster's namespace deletion would."""
-    cluster.clear_deleted_test_namespaces()
-    yield
-
-
-@pytest.fixture
-def seed(cluster, ingot_bin, tmp_path, testns):
-    s = Seed(cluster, ingot_bin, tmp_path, testns)
-    try:
-        yield s
-    finally:
-        s.close()
-
+from seedk8s import DATA, endpoint_slice  # noqa: E402
+from seedk8s import no_leftover_lb_services, seed  # noqa: E402,F401  (fixtures)
 
 LOCAL_SERVICE = """apiVersion: v1
 kind: Service
@@ -177,22 +105,6 @@ def test_seed_bgp_mode(seed, topology, bird):
              what="community 64500:100 on every node's route")
     seed.cluster.kubectl("delete", "service", "local", "-n", seed.ns)
 
-    # The API server away for 10 s withdraws nothing.
-    seed.cluster.stop_apiserver()
-    said_unreachable = False
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            assert seedlab.bird_next_hops(router, prefix) == set(lab.node_ips)
-            body = seedlab.scrape(lab.nodes[0])[1]
-            said_unreachable |= seedlab.metric_value(body, "ingot_speaker_api_server_reachable") == 0
-            time.sleep(1)
-    finally:
-        seed.cluster.start_apiserver()
-    assert said_unreachable, "ingot_speaker_api_server_reachable never went to 0"
-    assert any("API server unreachable" in seed.speaker_log(n) for n in names)
-    assert seedlab.bird_next_hops(router, prefix) == set(lab.node_ips)
-
     # SIGTERM: that node withdraws, the others stay.
     seed.speakers["node3"].send_signal(signal.SIGTERM)
     assert seed.speakers["node3"].wait(timeout=15) == 0
@@ -227,14 +139,26 @@ def test_seed_l2_mode(seed, topology):
     counts = lab.client.probe(seedlab.SEED_L2_IP, flows=16)
     assert set(counts) == {owner}, counts
 
-    # externalTrafficPolicy Local: the node with the endpoint answers, whatever the hash says.
-    local_node = next(n for n in names if n != owner)
+    # externalTrafficPolicy Local: only a node with a serving endpoint may own the IP. The endpoint goes to a
+    # node the hash would not pick: that node answers, the hash's choice does not.
     seed.cluster.apply(LOCAL_SERVICE.format(ns=seed.ns))
-    seed.cluster.apply(seedlab.endpoint_slice(seed.ns, "local", [local_node], ["10.244.9.6"]))
     local_ip = wait_for(lambda: seedlab.external_ip(seed.cluster, seed.ns, "local").replace("<pending>", ""),
                         timeout=30, what="an IP for the Local Service")
+    hash_choice = seedlab.l2_owner(names, local_ip)
+    local_node = next(n for n in names if n != hash_choice)
+    seed.cluster.apply(endpoint_slice(seed.ns, "local", [(local_node, "10.244.9.6", True)]))
     wait_for(lambda: seedlab.arping_macs(lab.client, local_ip) == {macs[local_node]}, timeout=20,
-             what=f"ARP answer for the Local Service from {local_node}")
+             what=f"ARP answer for the Local Service from {local_node} only (the hash picks {hash_choice})")
+    # Its only endpoint stops serving (ready and serving false): nobody may own the IP.
+    seed.cluster.apply(endpoint_slice(seed.ns, "local", [(local_node, "10.244.9.6", False)]))
+    wait_for(lambda: not seedlab.arping_macs(lab.client, local_ip), timeout=15,
+             what="no ARP answer for the Local Service without a serving endpoint")
+    assert not seedlab.arping_macs(lab.client, local_ip, count=2, wait=2)
+    # Serving endpoints on two nodes: the hash decides between those two.
+    seed.cluster.apply(endpoint_slice(seed.ns, "local", [(local_node, "10.244.9.6", True),
+                                                         (hash_choice, "10.244.9.7", True)]))
+    wait_for(lambda: seedlab.arping_macs(lab.client, local_ip) == {macs[hash_choice]}, timeout=20,
+             what=f"ARP answer for the Local Service from {hash_choice}, elected among the serving nodes")
     seed.cluster.kubectl("delete", "service", "local", "-n", seed.ns)
     wait_for(lambda: not seedlab.arping_macs(lab.client, local_ip), timeout=15,
              what="the Local Service withdrawn")

@@ -288,7 +288,7 @@ static void suspicion_deadline(struct swim *s, struct member *mb)
 	mb->susp_deadline = mono_add(mb->susp_start, mono_from_ms((int64_t)t));
 }
 
-static void refute(struct swim *s, uint64_t claimed, const char *why)
+static void refute(struct swim *s, uint64_t claimed)
 {
 	if (s->leaving)
 		return;
@@ -299,7 +299,6 @@ static void refute(struct swim *s, uint64_t claimed, const char *why)
 	s->st.refutations++;
 	health(s, 1);
 	gossip(s, s->self, SWIM_ALIVE, s->inc, NULL);
-	(void)why;
 }
 
 static void on_alive(struct swim *s, struct member *mb, uint64_t inc, const char *reason)
@@ -375,7 +374,7 @@ static void apply_gossip(struct swim *s, const struct swim_gossip *g, const char
 	from[g->from.len] = 0;
 	if (strcmp(name, s->self) == 0) {
 		if (g->state != SWIM_ALIVE && g->incarnation >= s->inc)
-			refute(s, g->incarnation, "gossip");
+			refute(s, g->incarnation);
 		return;
 	}
 	struct member *mb = find(s, name);
@@ -545,7 +544,7 @@ static void handle(struct swim *s, struct member *mb, const struct swim_addr *fr
 		if (!name_eq(s->self, m->target))
 			return;
 		if (m->view_state != SWIM_ALIVE && m->view_incarnation >= s->inc)
-			refute(s, m->view_incarnation, "buddy");
+			refute(s, m->view_incarnation);
 		struct swim_msg a = { .type = SWIM_MSG_ACK, .probe = m->probe };
 		send_msg(s, from, &a);
 		break;

@@ -1,6 +1,5 @@
 /*
- * A simulated network of SWIM cores for the unit tests (test_core.c, and the fuzz target's
- * stateful part): N members "n0".."n<N-1>" at 10.0.0.1.., a fake millisecond clock, 1 ms
+ * A simulated network of SWIM cores for the unit tests (test_core.c): N members "n0".."n<N-1>" at 10.0.0.1.., a fake millisecond clock, 1 ms
  * latency, seeded packet loss, cut links, stopped members, and a log of every state change
  * each member saw. Everything is deterministic for a given seed.
  */

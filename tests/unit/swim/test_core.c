@@ -115,6 +115,39 @@ static void test_detect_dead_eight(void **state)
 	assert_true(worst <= 2500);
 }
 
+/* Lifeguard's dynamic suspicion: with 6 members, 3 confirmations are expected; the timeout
+ * starts at 4 x 300 ms and shrinks towards 300 ms as other members confirm. The first member to
+ * suspect the killed one declares it dead well before the 1200 ms it would wait alone. */
+static void test_suspicion_shrinks_with_confirmations(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_init(&s, 6, 12);
+	sim_start_all(&s);
+	sim_run(&s, 2000);
+	all_alive(&s);
+	int64_t t0 = s.now;
+	s.node[5].running = false;
+	sim_run(&s, 3000);
+	const struct sim_event *first = NULL;
+	for (size_t i = 0; i < s.nev && !first; i++)
+		if (s.ev[i].at >= t0 && s.ev[i].to == SWIM_SUSPECT && strcmp(s.ev[i].name, "n5") == 0)
+			first = &s.ev[i];
+	assert_non_null(first);
+	int64_t dead_at = -1;
+	for (size_t i = 0; i < s.nev; i++)
+		if (s.ev[i].observer == first->observer && s.ev[i].to == SWIM_DEAD &&
+		    strcmp(s.ev[i].name, "n5") == 0)
+			dead_at = s.ev[i].at;
+	assert_true(dead_at > 0);
+	int64_t waited = dead_at - first->at;
+	print_message("first suspecter n%d: suspect -> dead in %lld ms (alone: 1200 ms)\n",
+		      first->observer, (long long)waited);
+	assert_true(waited >= 300);
+	assert_true(waited < 1200);
+	sim_free(&s);
+}
+
 /* 20% loss on every packet: suspicions may happen, but indirect probes and refutation keep
  * every member from being declared dead. */
 static void test_no_false_positive_under_loss(void **state)
@@ -339,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_silent_member_not_alive),
 		cmocka_unit_test(test_detect_dead_three),
 		cmocka_unit_test(test_detect_dead_eight),
+		cmocka_unit_test(test_suspicion_shrinks_with_confirmations),
 		cmocka_unit_test(test_no_false_positive_under_loss),
 		cmocka_unit_test(test_indirect_probe_cut_link),
 		cmocka_unit_test(test_refutation),

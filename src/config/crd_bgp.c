@@ -121,19 +121,13 @@ static const char *const peer_v1beta2_keys[] = {
 };
 
 /* Fields ingot keeps but does not act on yet: said once per object, never dropped silently. */
+/* What the speaker cannot do yet is kept in the model (so print/convert round-trip it) and said
+ * once at load: BGP unnumbered needs link-local peering with scope ids and RFC 8950 next hops. */
 static void peer_unsupported(struct dctx *c, const json_t *spec, const struct cfg_peer *p)
 {
-	static const char *const why = "not supported by ingot yet (kept, has no effect)";
-	if (p->vrf && *p->vrf)
-		dec_warn(c, json_object_get(spec, "vrf"), "spec.vrf", "%s", why);
 	if (p->iface)
-		dec_warn(c, json_object_get(spec, "interface"), "spec.interface", "%s", why);
-	if (p->dynamic_asn != CFG_DYNAMIC_ASN_NONE)
-		dec_warn(c, json_object_get(spec, "dynamicASN"), "spec.dynamicASN", "%s", why);
-	if (p->local_asn)
-		dec_warn(c, json_object_get(spec, "localASN"), "spec.localASN", "%s", why);
-	if (p->dual_stack_address_family)
-		dec_warn(c, spec, "spec.dualStackAddressFamily", "%s", why);
+		dec_warn(c, json_object_get(spec, "interface"), "spec.interface",
+			 "BGP unnumbered is not supported by ingot yet (kept, has no effect)");
 	if (p->disable_mp)
 		dec_warn(c, spec, "spec.disableMP",
 		       "deprecated in MetalLB and a no-op since v0.15; ignored");

@@ -48,6 +48,7 @@ fuzz-smoke: build-fuzz
 # kube-apiserver and etcd, built once from the Go module proxy into /var/cache/ingot.
 cluster-bins:
 	tools/build-k8s >/dev/null
+	tools/build-helm >/dev/null
 
 system: build cluster-bins
 	INGOT_BIN=$(CURDIR)/build/ingot $(PYTHON) -m pytest -p no:cacheprovider tests/system

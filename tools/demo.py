@@ -12,12 +12,14 @@ Steps:
      three node namespaces, BIRD as the seed's router (172.30.8.35, AS 64500, inside the lab
      only); bgp.yml and nginx.yml applied unchanged; `kubectl get service` shows 198.51.100.1,
      BIRD's ECMP route has every node as next hop, and client traffic splits across the nodes
-  4. layer 2: ingot's responder answers ARP for a service IP in a node namespace; a client
-     resolves it; the IP moves to another node and the client's neighbour entry follows (the
-     measured time is printed)
+  4. the seed in layer 2 mode: l2.yml and nginx.yml applied unchanged, three speakers elect the
+     node that answers ARP for 192.168.1.240 (MetalLB's hash); that node dies (speaker killed,
+     link cut) and the failover time -- until client traffic reaches the new node -- is measured
+     and printed
 """
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import subprocess
@@ -38,7 +40,6 @@ import seedlab  # noqa: E402
 
 INGOT = pathlib.Path(os.environ.get("INGOT_BIN", REPO / "build" / "ingot"))
 SEED_DATA = REPO / "tests" / "system" / "data"
-L2_DRIVER = REPO / "build" / "tests" / "system" / "drivers" / "l2" / "l2-announce"
 
 
 def banner(title: str) -> None:
@@ -74,43 +75,125 @@ def step_config(work: pathlib.Path) -> None:
     converted.write_text(proc.stdout)
 
 
-def step_l2(work: pathlib.Path) -> None:
-    banner("4. Layer 2: ingot answers ARP for a service IP, and hands it over")
+def supports_failure_detector() -> bool:
+    proc = subprocess.run([str(INGOT), "speaker", "--help"], capture_output=True, text=True)
+    return "--ml-secret-key-path" in proc.stdout + proc.stderr
+
+
+def set_node_address(cl, name: str, ip: str) -> None:
+    patch = json.dumps({"status": {"addresses": [{"type": "InternalIP", "address": ip},
+                                                 {"type": "Hostname", "address": name}]}})
+    cl.kubectl("patch", "node", name, "--subresource=status", "--type=merge", "-p", patch)
+
+
+def failover_times(replies: list, t_kill: float, old: str, new: str) -> tuple[float | None, float | None]:
+    """(kill -> first reply from the new node, last reply from the old node -> first from the new)."""
+    first_new = next((t for t, node in replies if node == new and t >= t_kill), None)
+    last_old = max((t for t, node in replies if node == old and t <= (first_new or t_kill)), default=None)
+    if first_new is None:
+        return None, None
+    return first_new - t_kill, (first_new - last_old) if last_old is not None else None
+
+
+def step_l2_seed(work: pathlib.Path, cl) -> None:
+    banner("4. The seed in layer 2 mode: three speakers elect one node, and a node dies")
+    kubectl = ["kubectl", f"--kubeconfig={cl.kubeconfig}"]
     created: list[netns.Netns] = []
+    procs: dict[str, tuple[netns.Netns, subprocess.Popen]] = {}
+    others: list[tuple[netns.Netns | None, subprocess.Popen]] = []
+    bridge = None
+    swim = supports_failure_detector()
 
     def new_ns(label, cls=netns.Netns):
-        ns = cls(label, workdir=work / label)
+        ns = cls(label, workdir=work / "l2" / label)
         created.append(ns)
         return ns
 
     try:
         topo = netns.Topology(new_ns)
-        lab = netns.build_l2_lab(topo, nodes=2)
-        vip = str(lab.service_v4[1])
-        node1, node2 = lab.nodes
-        print(f"  lab: client {lab.client.v4}, node1 {node1.v4} ({node1.mac()}), "
-              f"node2 {node2.v4} ({node2.mac()}), service IP {vip}", flush=True)
-        speaker1 = node1.popen([L2_DRIVER, "--interface", "eth0", vip], log=work / "node1-l2.log")
-        time.sleep(0.3)
-        show(["ip", "netns", "exec", lab.client.name, "arping", "-c", "2", "-w", "3", "-I", "eth0", vip])
-        lab.client.ping(vip, count=1, timeout=1)  # the client now talks to the service IP
-        print(f"  client's neighbour entry: {vip} -> {lab.client.neigh_lladdr(vip)}", flush=True)
-        print("  node1 stops announcing; node2 takes over and sends gratuitous ARP ...", flush=True)
-        node1.stop(speaker1)
-        started = time.monotonic()
-        node2.popen([L2_DRIVER, "--interface", "eth0", vip], log=work / "node2-l2.log")
-        netns.wait_for(lambda: lab.client.neigh_lladdr(vip) == node2.mac(), timeout=5,
-                       what="client neighbour entry to move to node2")
-        print(f"  client's neighbour entry: {vip} -> {lab.client.neigh_lladdr(vip)} "
-              f"({(time.monotonic() - started) * 1000:.0f} ms after node2 started)", flush=True)
+        lab = seedlab.build_l2_seed_lab(topo, netns.Node, nodes=3)
+        names = [f"node{i}" for i in range(1, 4)]
+        macs = {name: ns.mac().lower() for name, ns in zip(names, lab.nodes)}
+        by_mac = {mac: name for name, mac in macs.items()}
+        print(f"  lab: LAN {seedlab.SEED_L2_LAN_V4}, client {lab.client.v4}, nodes "
+              + ", ".join(f"{n} {ip} ({macs[n]})" for n, ip in zip(names, lab.node_ips)), flush=True)
+        bridge = seedlab.ApiBridge(cl, work / "l2" / "api")
+        subprocess.run(kubectl + ["create", "namespace", "metallb-system"], capture_output=True)
+        key_dir = work / "l2" / "memberlist"
+        key_dir.mkdir(parents=True)
+        (key_dir / "secretkey").write_bytes(os.urandom(16))
+        for name, ns, ip in zip(names, lab.nodes, lab.node_ips):
+            subprocess.run(kubectl + ["apply", "-f", "-"], input=seedlab.node_object(name), text=True,
+                           capture_output=True, check=True)
+            set_node_address(cl, name, ip)   # the failure detector's member address, as a kubelet reports it
+            ns.serve_vip(seedlab.SEED_L2_IP)
+            kcfg = bridge.attach(ns)
+            argv = [INGOT, "speaker", "--node-name", name, "--kubeconfig", kcfg]
+            if swim:
+                argv += ["--ml-secret-key-path", key_dir]
+            procs[name] = (ns, ns.popen(argv, log=work / "l2" / f"speaker-{name}.log"))
+        log = open(work / "l2" / "controller.log", "ab")
+        others.append((None, subprocess.Popen([str(INGOT), "controller", "--kubeconfig", cl.kubeconfig],
+                                              stdout=log, stderr=subprocess.STDOUT)))
+        log.close()
+        show(kubectl + ["apply", "-f", SEED_DATA / "l2.yml"])
+        show(kubectl + ["apply", "-f", SEED_DATA / "nginx.yml"])
+        subprocess.run(kubectl + ["apply", "-f", "-"], text=True, capture_output=True, check=True,
+                       input=seedlab.endpoint_slice("default", "nginx", names,
+                                                    ["10.244.1.5", "10.244.2.5", "10.244.3.5"]))
+        netns.wait_for(lambda: seedlab.external_ip(cl, "default", "nginx") == seedlab.SEED_L2_IP, timeout=60,
+                       what="EXTERNAL-IP 192.168.1.240")
+        show(kubectl + ["get", "service", "nginx"])
+        answers = netns.wait_for(lambda: seedlab.arping_macs(lab.client, seedlab.SEED_L2_IP), timeout=30,
+                                 what="an ARP answer for 192.168.1.240")
+        assert len(answers) == 1, f"more than one node answers ARP: {answers}"
+        owner = by_mac[answers.pop()]
+        expected = seedlab.l2_owner(names, seedlab.SEED_L2_IP)
+        print(f"  {owner} answers ARP for {seedlab.SEED_L2_IP} (MetalLB's election picks {expected})", flush=True)
+        show(["ip", "netns", "exec", lab.client.name, "arping", "-c", "2", "-w", "3", "-I", "eth0",
+              seedlab.SEED_L2_IP])
+
+        heir = seedlab.l2_owner([n for n in names if n != owner], seedlab.SEED_L2_IP)
+        probe = lab.client.popen([seedlab.PYTHON, str(seedlab.HERE / "failover_probe.py"), seedlab.SEED_L2_IP,
+                                  "--interval-ms", "5"], stdout=subprocess.PIPE)
+        seedlab.wait_ready(probe, "the client's probe")
+        time.sleep(1.0)
+        how = ("the failure detector (SWIM heartbeats between the speakers)" if swim
+               else "its Node marked NotReady (this build has no failure detector)")
+        print(f"  {owner} dies: its speaker is killed (SIGKILL) and its link cut; the others notice through "
+              f"{how} ...", flush=True)
+        t_kill = time.monotonic()
+        owner_ns, owner_proc = procs[owner]
+        owner_proc.kill()
+        owner_ns.run(["ip", "link", "set", "eth0", "down"])
+        if not swim:
+            seedlab.set_node_ready(cl, owner, "False")
+        time.sleep(3.0)
+        probe.terminate()
+        out, _ = probe.communicate(timeout=10)
+        result = json.loads(out.decode().strip().splitlines()[-1])
+        to_new, gap = failover_times(result["replies"], t_kill, owner, heir)
+        if to_new is None:
+            raise SystemExit(f"demo: no client traffic reached {heir} within 3 s of {owner}'s death")
+        print(f"  client traffic reaches {heir} {to_new * 1000:.0f} ms after {owner} died "
+              f"(the client saw no answer for {gap * 1000:.0f} ms)", flush=True)
+        show(["ip", "netns", "exec", lab.client.name, "ip", "neigh", "show", seedlab.SEED_L2_IP])
     finally:
+        for ns, proc in procs.values():
+            ns.stop(proc)
+        for _, proc in reversed(others):
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=10)
+        if bridge is not None:
+            bridge.close()
         for ns in reversed(created):
             ns.close()
+        print("  lab stopped", flush=True)
 
 
-def step_bgp_seed(work: pathlib.Path) -> None:
+def step_bgp_seed(work: pathlib.Path, cl) -> None:
     banner("3. The seed in BGP mode: controller, three speakers, BIRD as the router")
-    state = work / "cluster-bgp"
     created: list[netns.Netns] = []
     procs: list[tuple[netns.Netns | None, subprocess.Popen]] = []
     birds: list[routers.Bird] = []
@@ -121,8 +204,6 @@ def step_bgp_seed(work: pathlib.Path) -> None:
         created.append(ns)
         return ns
 
-    print(f"starting etcd + kube-apiserver (tools/cluster up --dir {state}) ...", flush=True)
-    cl = cluster_fixture.cluster_up(state)
     try:
         kubectl = ["kubectl", f"--kubeconfig={cl.kubeconfig}"]
         topo = netns.Topology(new_ns)
@@ -184,8 +265,13 @@ def step_bgp_seed(work: pathlib.Path) -> None:
             bridge.close()
         for ns in reversed(created):
             ns.close()
-        cluster_fixture.cluster_down(state)
-        print("  lab and cluster stopped", flush=True)
+        # The layer-2 step reuses the cluster: take the BGP step's objects away.
+        kubectl = ["kubectl", f"--kubeconfig={cl.kubeconfig}"]
+        for args in (["delete", "-f", SEED_DATA / "nginx.yml"], ["delete", "-f", SEED_DATA / "bgp.yml"],
+                     ["delete", "endpointslice", "nginx-seed"], ["delete", "node", "node1", "node2", "node3"]):
+            subprocess.run(kubectl + [str(a) for a in args] + ["--ignore-not-found", "--wait=false"],
+                           capture_output=True)
+        print("  lab stopped", flush=True)
 
 
 def main() -> int:
@@ -200,8 +286,15 @@ def main() -> int:
         work = pathlib.Path(tmp)
         step_build()
         step_config(work)
-        step_bgp_seed(work)
-        step_l2(work)
+        state = work / "cluster"
+        print(f"\nstarting etcd + kube-apiserver (tools/cluster up --dir {state}) ...", flush=True)
+        cl = cluster_fixture.cluster_up(state)
+        try:
+            step_bgp_seed(work, cl)
+            step_l2_seed(work, cl)
+        finally:
+            cluster_fixture.cluster_down(state)
+            print("cluster stopped", flush=True)
     banner("done")
     return 0
 

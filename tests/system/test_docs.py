@@ -20,7 +20,8 @@ network-namespace lab (root), as the other system tests do.
   running the BGP page's first router example each peer with two nodes running `ingot run` on the
   standalone page's example and install 198.51.100.1/32 as an ECMP route; BIRD and FRR running the
   BFD section's example bring BFD up with `ingot run` on that section's configuration, and drop the
-  route within seconds when the node's ingot is stopped with SIGSTOP.
+  route within seconds when the node's ingot is stopped with SIGSTOP; BIRD running the graceful
+  shutdown filter gives the route LOCAL_PREF 0 during `ingot run --gshut-wait 3`'s stop.
 
 Run: INGOT_BIN=<build>/ingot /usr/bin/python3 -m pytest -p no:cacheprovider tests/system/test_docs.py
 """
@@ -460,4 +461,42 @@ def test_bfd_examples_with_ingot(topology, bird, frr, ingot_bin, tmp_path, kind)
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGCONT)
+        node.stop(proc)
+
+
+def test_bird_graceful_shutdown_example_with_ingot(topology, bird, ingot_bin, tmp_path):
+    """The graceful shutdown section's BIRD filter with `ingot run --gshut-wait 3`: on SIGTERM the
+    route comes back with 65535:0 and BIRD's filter gives it LOCAL_PREF 0; it is withdrawn after
+    the wait, and ingot exits 0."""
+    if not shutil.which("bird"):
+        pytest.skip("bird (BIRD 2) not installed")
+    from fixtures.netns import Node, wait_for
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "data" / "speaker"))
+    import seedlab
+
+    text = (GUIDE / "bgp.md").read_text().split("## Graceful shutdown", 1)[1].split("\n## ", 1)[0]
+    bird_text = re.search(r"^```bird\n(.*?)^```", text, re.S | re.M).group(1)
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
+    router = bird(lab.router, asn=64500, router_id="172.30.8.35", peers=[], start=False)
+    router.conf.write_text(f'log "{router.dir / "bird.log"}" all;\n' + bird_text)
+    router.start()
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "example.yaml").write_text(first_block("standalone.md", "yaml"))
+    node = lab.nodes[0]
+    proc = node.popen([str(ingot_bin), "run", "-f", str(files), "--node-name", "node1", "--gshut-wait", "3"],
+                      log="run.log")
+    prefix = seedlab.SEED_BGP_IP + "/32"
+    try:
+        route = wait_for(lambda: seedlab.bird_route(router, prefix), timeout=40, what=f"{prefix} in BIRD")
+        assert route[0]["local_pref"] != 0, route
+        proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        route = wait_for(lambda: [r for r in seedlab.bird_route(router, prefix) if (65535, 0) in r["communities"]],
+                         timeout=5, interval=0.05, what="the route with GRACEFUL_SHUTDOWN")
+        assert route[0]["local_pref"] == 0, route
+        wait_for(lambda: not seedlab.bird_route(router, prefix), timeout=10, interval=0.05, what="withdrawn")
+        assert time.monotonic() - t0 >= 2.5, "withdrawn before the --gshut-wait period"
+        assert proc.wait(timeout=10) == 0
+    finally:
         node.stop(proc)

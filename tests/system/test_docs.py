@@ -21,7 +21,9 @@ network-namespace lab (root), as the other system tests do.
   standalone page's example and install 198.51.100.1/32 as an ECMP route; BIRD and FRR running the
   BFD section's example bring BFD up with `ingot run` on that section's configuration, and drop the
   route within seconds when the node's ingot is stopped with SIGSTOP; BIRD running the graceful
-  shutdown filter gives the route LOCAL_PREF 0 during `ingot run --gshut-wait 3`'s stop.
+  shutdown filter gives the route LOCAL_PREF 0 during `ingot run --gshut-wait 3`'s stop; the layer 2
+  page's example on two hosts with the failure detector: the node the page's election rule names
+  answers ARP, and the other one takes over within seconds of a kill -9.
 
 Run: INGOT_BIN=<build>/ingot /usr/bin/python3 -m pytest -p no:cacheprovider tests/system/test_docs.py
 """
@@ -500,3 +502,44 @@ def test_bird_graceful_shutdown_example_with_ingot(topology, bird, ingot_bin, tm
         assert proc.wait(timeout=10) == 0
     finally:
         node.stop(proc)
+
+
+def test_layer2_example_with_failure_detector(topology, ingot_bin, tmp_path):
+    """The layer 2 page's example on two hosts running `ingot run` with a shared key (the failure
+    detector on): the node the page's election rule names answers ARP; after `kill -9` of its
+    ingot the other node answers, within a few seconds (no Node condition changes here: only the
+    detector can tell)."""
+    from fixtures.netns import Node, wait_for
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "data" / "speaker"))
+    import seedlab
+
+    lab = seedlab.build_l2_seed_lab(topology, Node, nodes=2)
+    names = ["node1", "node2"]
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "config.yaml").write_text(first_block("layer2.md", "yaml"))
+    (files / "service.yaml").write_text(BFD_SERVICE)
+    (files / "nodes.yaml").write_text("---\n".join(seedlab.node_object(n, address=ip)
+                                                   for n, ip in zip(names, lab.node_ips)))
+    key = tmp_path / "secretkey"
+    key.write_text("c2VjcmV0IGtleSBmb3IgdGhlIGRvY3MgdGVzdA\n")
+    procs = {n: ns.popen([str(ingot_bin), "run", "-f", str(files), "--node-name", n,
+                          "--ml-secret-key-path", str(key)], log="run.log")
+             for n, ns in zip(names, lab.nodes)}
+    macs = {n: ns.mac().lower() for n, ns in zip(names, lab.nodes)}
+    ip = "192.168.1.240"
+    owner = seedlab.l2_owner(names, ip)
+    heir = next(n for n in names if n != owner)
+    try:
+        wait_for(lambda: seedlab.arping_macs(lab.client, ip) == {macs[owner]}, timeout=20,
+                 what=f"ARP answers from {owner}, the lowest sha256(node#ip)")
+        procs[owner].kill()
+        procs[owner].wait(timeout=5)
+        t0 = time.monotonic()
+        wait_for(lambda: seedlab.arping_macs(lab.client, ip) == {macs[heir]}, timeout=10, interval=0.1,
+                 what=f"ARP answers from {heir} after the owner died")
+        assert time.monotonic() - t0 < 5
+        assert "to=dead" in (lab.nodes[names.index(heir)].workdir / "run.log").read_text()
+    finally:
+        for n, ns in zip(names, lab.nodes):
+            ns.stop(procs[n])

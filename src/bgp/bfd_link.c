@@ -1,11 +1,23 @@
 /*
  * BGP as a client of BFD (RFC 5882). When a peer's configuration names a BFD profile, a single-hop
- * BFD session (bfd/bfd.h) runs to the peer's address from the BGP source address:
- *   - BFD leaving Up tears the BGP session down at once (RFC 5882 §4.3): ManualStop with Cease
- *     subcode 10 "BFD Down" (RFC 9384), and no automatic restart;
- *   - the BGP session starts, and after such a teardown restarts, only once BFD is Up again;
- *   - a peer that takes BFD administratively down (state AdminDown, RFC 5880 §6.8.16) has not
- *     lost its path, so that Down leaves BGP alone (RFC 5882 §3.2).
+ * BFD session (bfd/bfd.h) runs to the peer's address from the BGP source address.
+ *
+ * By default BGP does not wait for BFD: it connects at once, as routers do (FRR without `bfd
+ * strict`, BIRD, Cisco, Junos). Holding BGP until BFD is Up deadlocks against a router that only
+ * starts its BFD session once BGP exists (BIRD's `neighbor range`, FRR versions that register
+ * BFD at Established). Once BFD has been Up:
+ *   - BFD leaving Up tears the BGP session down at once (RFC 5882 §4.3): Cease subcode 10 "BFD
+ *     Down" (RFC 9384), as RFC 4271 Event 8 AutomaticStop, so the session waits in Idle;
+ *   - BFD Up again restarts it at once; otherwise it restarts when the idle-hold backoff
+ *     (fsm.c) runs out: the peer's BFD may have gone with its BGP session (a dynamic neighbour),
+ *     and then only a new BGP session brings BFD back. The backoff doubles with each failure, so
+ *     a flapping link does not flap BGP at BFD's pace;
+ *   - BFD coming Up while the session waits in Idle (backoff) or in Connect/Active (for its
+ *     ConnectRetry timer, 120 s by default) connects now.
+ * With bfd_strict (draft-ietf-idr-bgp-bfd-strict-mode) BGP is held: the session starts, and after a
+ * BFD teardown restarts, only once BFD is Up (ManualStart/ManualStop).
+ * A peer that takes BFD administratively down (state AdminDown, RFC 5880 §6.8.16) has not lost
+ * its path, so that Down leaves BGP alone (RFC 5882 §3.2).
  * A peer in a VRF runs without BFD (src/bfd's sockets do not follow VRFs); that is logged.
  */
 #include "bgp/bfd_link.h"
@@ -22,15 +34,42 @@ static void bgp_event(struct bgp_peer *p, enum bgp_event ev, uint8_t subcode)
 	bgp_session_event(p, &in);
 }
 
+/* Whether the session waits for a timer before its next connection attempt. */
+static bool waiting_to_connect(const struct bgp_peer *p)
+{
+	switch (p->fsm.state) {
+	case BGP_ST_IDLE:
+		return !p->fsm.stopped && p->fsm.idle_hold.on;
+	case BGP_ST_CONNECT:
+		return true;   /* a SYN lost on the dead path may sit in TCP's backoff */
+	case BGP_ST_ACTIVE:
+		return !p->cfg.passive;
+	default:
+		return false;
+	}
+}
+
+static void on_bfd_up(struct bgp_peer *p)
+{
+	if (p->bfd_held) {
+		log_info("bgp", "BFD up: session may start", "peer=%s", p->name);
+		p->bfd_held = false;
+		bgp_event(p, BGP_EV_MANUAL_START, 0);
+		return;
+	}
+	/* The path works again: no reason to sit out the backoff or ConnectRetry (up to 120 s). */
+	if (waiting_to_connect(p)) {
+		log_info("bgp", "BFD up: connecting now", "peer=%s state=%s", p->name,
+			 bgp_state_name(p->fsm.state));
+		bgp_event(p, BGP_EV_CONNECT_NOW, 0);
+	}
+}
+
 static void on_bfd(void *arg, const struct bfd_event *ev)
 {
 	struct bgp_peer *p = arg;
 	if (ev->state == BFD_STATE_UP) {
-		if (p->bfd_held) {
-			log_info("bgp", "BFD up: session may start", "peer=%s", p->name);
-			p->bfd_held = false;
-			bgp_event(p, BGP_EV_MANUAL_START, 0);
-		}
+		on_bfd_up(p);
 		return;
 	}
 	if (ev->old_state != BFD_STATE_UP || p->bfd_held)
@@ -42,10 +81,14 @@ static void on_bfd(void *arg, const struct bfd_event *ev)
 		return;
 	}
 	/* RFC 5882 §4.3: the path is gone, so is the session, now rather than at hold expiry. */
-	log_warn("bgp", "BFD down: session torn down", "peer=%s diag=%s state=%s", p->name,
-		 bfd_diag_name(ev->diag), bgp_state_name(p->fsm.state));
-	p->bfd_held = true;
-	bgp_event(p, BGP_EV_MANUAL_STOP, BGP_CEASE_BFD_DOWN);
+	log_warn("bgp", "BFD down: session torn down", "peer=%s diag=%s state=%s strict=%d",
+		 p->name, bfd_diag_name(ev->diag), bgp_state_name(p->fsm.state), p->cfg.bfd_strict);
+	if (p->cfg.bfd_strict) {
+		p->bfd_held = true;
+		bgp_event(p, BGP_EV_MANUAL_STOP, BGP_CEASE_BFD_DOWN);
+	} else {
+		bgp_event(p, BGP_EV_AUTOMATIC_STOP, BGP_CEASE_BFD_DOWN);
+	}
 }
 
 bool bgp_bfd_link_open(struct bgp_peer *p)
@@ -54,7 +97,7 @@ bool bgp_bfd_link_open(struct bgp_peer *p)
 		return true;
 	if (p->cfg.vrf) {
 		/* src/bfd's sockets are not bound to a VRF: its packets would take the default
-		 * table and never come Up, holding BGP for ever. */
+		 * table and never come Up. */
 		log_warn("bgp", "BFD in a VRF is not supported: BGP runs without it", "peer=%s vrf=%s",
 			 p->name, p->cfg.vrf);
 		return true;
@@ -70,15 +113,18 @@ bool bgp_bfd_link_open(struct bgp_peer *p)
 		log_error("bgp", "BFD session not created: BGP runs without it", "peer=%s", p->name);
 		return true;
 	}
+	if (!p->cfg.bfd_strict)
+		return true;
 	p->bfd_held = true;
-	log_info("bgp", "waiting for BFD before starting", "peer=%s", p->name);
+	log_info("bgp", "waiting for BFD before starting (strict mode)", "peer=%s", p->name);
 	return false;
 }
 
 bool bgp_bfd_link_compatible(const struct bgp_peer_config *a, const struct bgp_peer_config *b)
 {
 	return a->bfd == b->bfd && (!a->bfd || (a->bfd_params.port == b->bfd_params.port &&
-						a->bfd_params.passive == b->bfd_params.passive));
+						a->bfd_params.passive == b->bfd_params.passive &&
+						a->bfd_strict == b->bfd_strict));
 }
 
 void bgp_bfd_link_update(struct bgp_peer *p, const struct bgp_peer_config *cfg)

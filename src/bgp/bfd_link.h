@@ -1,7 +1,8 @@
 /*
  * Internal to src/bgp: BGP as a client of BFD (bfd_link.c). A peer whose configuration asks for
- * BFD gets a BFD session to its address; the BGP session may only start while that BFD session
- * is Up, and is torn down at once when it fails (RFC 5882 §4.3, Cease "BFD Down", RFC 9384).
+ * BFD gets a BFD session to its address; the BGP session is torn down at once when it fails
+ * (RFC 5882 §4.3, Cease "BFD Down", RFC 9384) and reconnects as soon as it is Up again. Only in
+ * strict mode (bfd_strict) may the session not start before BFD is Up.
  */
 #ifndef INGOT_BGP_BFD_LINK_H
 #define INGOT_BGP_BFD_LINK_H
@@ -11,7 +12,7 @@
 struct bgp_peer;
 
 /* Creates the peer's BFD session when its config asks for one. Returns whether the BGP session
- * may start now (no BFD configured); otherwise it starts when BFD comes Up. */
+ * may start now (always but in strict mode); otherwise it starts when BFD comes Up. */
 bool bgp_bfd_link_open(struct bgp_peer *p);
 /* Frees the peer's BFD session (the peer hears AdminDown). */
 void bgp_bfd_link_close(struct bgp_peer *p);

@@ -78,9 +78,14 @@ struct bgp_peer_config {
 					* above) this host's address of that family on the session's
 					* interface as next hop (MetalLB's dualStackAddressFamily);
 					* without it they stay off the session */
-	bool bfd;                      /* BFD to the peer (a BFD profile is set): the session starts
-					* only while BFD is Up and drops when it fails (RFC 5882) */
+	bool bfd;                      /* BFD to the peer (a BFD profile is set): the session drops
+					* at once when BFD goes from Up to Down (RFC 5882 §4.3) and
+					* reconnects when it is Up again (bgp/bfd_link.c) */
 	struct bfd_params bfd_params;  /* the profile's values (bfd/bfd.h) */
+	bool bfd_strict;               /* with bfd: no connection at all while BFD is not Up
+					* (draft-ietf-idr-bgp-bfd-strict-mode). Off by default: a
+					* router that starts its BFD only once BGP exists (BIRD's
+					* `neighbor range`, FRR) would never come up with us */
 };
 
 struct bgp_speaker;

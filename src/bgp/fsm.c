@@ -26,6 +26,7 @@ static const char *const state_names[] = {
 static const char *const event_names[] = {
 	[BGP_EV_MANUAL_START] = "ManualStart",
 	[BGP_EV_MANUAL_STOP] = "ManualStop",
+	[BGP_EV_AUTOMATIC_STOP] = "AutomaticStop",
 	[BGP_EV_CONNECT_RETRY_EXPIRES] = "ConnectRetryTimer_Expires",
 	[BGP_EV_HOLD_EXPIRES] = "HoldTimer_Expires",
 	[BGP_EV_KEEPALIVE_EXPIRES] = "KeepaliveTimer_Expires",
@@ -42,6 +43,7 @@ static const char *const event_names[] = {
 	[BGP_EV_UPDATE_ERR] = "UpdateMsgErr",
 	[BGP_EV_COLLISION_SWITCH] = "CollisionSwitch",
 	[BGP_EV_SEND_HOLD_EXPIRES] = "SendHoldTimer_Expires",
+	[BGP_EV_CONNECT_NOW] = "ConnectNow",
 };
 
 const char *bgp_state_name(enum bgp_state s)
@@ -330,8 +332,17 @@ static bool common_open_states(struct bgp_fsm *f, const struct bgp_fsm_input *in
 	case BGP_EV_MANUAL_START:
 	case BGP_EV_IDLE_HOLD_EXPIRES:
 		return true;   /* ignored (§8.2.2) */
+	case BGP_EV_CONNECT_NOW:
+		return true;   /* a connection is up already */
 	case BGP_EV_MANUAL_STOP:
 		stop(f, in, now, out);
+		return true;
+	case BGP_EV_AUTOMATIC_STOP:
+		/* §8.2.2 OpenSent/OpenConfirm/Established Event 8: Cease, counter up, Idle with
+		 * the DampPeerOscillations backoff. */
+		notify(f, out, BGP_ERR_CEASE, in->subcode ? in->subcode : BGP_CEASE_ADMIN_SHUTDOWN,
+		       NULL, 0);
+		fail(f, in->event, now, out);
 		return true;
 	case BGP_EV_HOLD_EXPIRES:
 		/* §6.5: Hold Timer Expired, then Idle. */
@@ -395,8 +406,14 @@ struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input 
 			f->stopped = true;
 			timer_stop(&f->idle_hold);
 			break;
+		case BGP_EV_CONNECT_NOW:
+			/* The backoff waits out a failure; the path is known to work again, so the
+			 * automatic restart happens now (a stopped session stays stopped). */
+			if (!f->stopped && f->idle_hold.on)
+				start(f, ev, now, &out);
+			break;
 		default:
-			break;   /* §8.2.2: other events leave Idle alone */
+			break;   /* §8.2.2: other events (AutomaticStop too) leave Idle alone */
 		}
 		break;
 
@@ -409,7 +426,12 @@ struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input 
 			stop(f, in, now, &out);
 			break;
 		case BGP_EV_CONNECT_RETRY_EXPIRES:
-			/* Drop the attempt, restart the timer, connect again. */
+		case BGP_EV_CONNECT_NOW:
+			/* Drop the attempt, restart the timer, connect again. RFC 4271 §8.2.2: the
+			 * ConnectRetryTimer's value is a local matter, and §8: the FSM is conceptual,
+			 * only the externally visible behaviour counts; so a restart when the path
+			 * comes back (a SYN lost to the dead link may be in a long TCP backoff) is a
+			 * ConnectRetry expiry brought forward. */
 			out.actions |= BGP_ACT_CLOSE | BGP_ACT_CONNECT;
 			timer_start_jittered(f, &f->connect_retry, now, f->cfg.connect_retry_time);
 			break;
@@ -436,6 +458,9 @@ struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input 
 			stop(f, in, now, &out);
 			break;
 		case BGP_EV_CONNECT_RETRY_EXPIRES:
+		case BGP_EV_CONNECT_NOW:
+			/* CONNECT_NOW: as in Connect, the ConnectRetry expiry brought forward (when
+			 * passive only the peer connects, and the timer just runs again). */
 			timer_start_jittered(f, &f->connect_retry, now, f->cfg.connect_retry_time);
 			if (!f->cfg.passive) {
 				out.actions |= BGP_ACT_CONNECT;

@@ -38,6 +38,8 @@ enum bgp_state {
 enum bgp_event {
 	BGP_EV_MANUAL_START,            /* 1 (4 with passive configured) */
 	BGP_EV_MANUAL_STOP,             /* 2 */
+	BGP_EV_AUTOMATIC_STOP,          /* 8: the local system stops the session and restarts it after
+					 * the idle-hold backoff (input.subcode: the Cease subcode) */
 	BGP_EV_CONNECT_RETRY_EXPIRES,   /* 9 */
 	BGP_EV_HOLD_EXPIRES,            /* 10 */
 	BGP_EV_KEEPALIVE_EXPIRES,       /* 11 */
@@ -54,14 +56,18 @@ enum bgp_event {
 	BGP_EV_UPDATE_ERR,              /* 28 UpdateMsgErr (input.error, session reset only) */
 	BGP_EV_COLLISION_SWITCH,        /* §6.8: the pending connection won (input.neg) */
 	BGP_EV_SEND_HOLD_EXPIRES,       /* 29 (RFC 9687 §4.2) */
+	BGP_EV_CONNECT_NOW,             /* local: the path to the peer is back (BFD Up), so a session
+					 * waiting in Idle (backoff) or Connect/Active (ConnectRetry)
+					 * connects now instead of when its timer fires */
 };
 
 struct bgp_fsm_input {
 	enum bgp_event event;
 	const struct bgp_negotiated *neg;     /* BGP_EV_OPEN, BGP_EV_COLLISION_SWITCH */
 	const struct bgp_error *error;        /* BGP_EV_*_ERR: the NOTIFICATION to send */
-	uint8_t code, subcode;                /* BGP_EV_NOTIF: what the peer sent; BGP_EV_MANUAL_STOP:
-					 * the Cease subcode (0: Administrative Shutdown) */
+	uint8_t code, subcode;                /* BGP_EV_NOTIF: what the peer sent; BGP_EV_MANUAL_STOP,
+					 * BGP_EV_AUTOMATIC_STOP: the Cease subcode (0:
+					 * Administrative Shutdown) */
 };
 
 /* What the glue does, in this order. */

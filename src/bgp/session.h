@@ -50,7 +50,7 @@ struct bgp_peer {
 	bool gshut;                    /* RFC 8326 graceful shutdown requested (gshut.c) */
 	struct timer *gshut_timer;     /* withdraws everything when it fires; NULL until requested */
 	struct bfd_session *bfd;       /* when cfg.bfd (bfd_link.c) */
-	bool bfd_held;                 /* stopped or not started until BFD is Up */
+	bool bfd_held;                 /* strict mode: stopped or not started until BFD is Up */
 };
 
 /* Creates the peer and starts it (ManualStart). cfg is copied. */

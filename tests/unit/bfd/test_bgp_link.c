@@ -1,8 +1,11 @@
-/* Test of BGP as a BFD client (bgp/bfd_link.c) over loopback: a BGP peer configured with BFD
- * does not connect before BFD is Up, connects once it is, is torn down with Cease "BFD Down"
- * (RFC 9384) when the BFD peer falls silent, and stays down until BFD is Up again; a peer's
- * AdminDown leaves the session alone. The router side is a bare TCP listener and a BFD peer
- * driven by hand from 127.0.0.2. */
+/* Test of BGP as a BFD client (bgp/bfd_link.c) over loopback. Default (non-strict) mode: BGP
+ * connects and reaches Established with BFD never Up; once BFD has been Up, its going Down tears
+ * the session down with Cease "BFD Down" (RFC 9384); BFD Up again reconnects at once, before the
+ * idle-hold backoff runs out; a session in Active waiting for its ConnectRetry timer connects when
+ * BFD comes Up. Strict mode (bfd_strict): no connection before BFD is Up, stopped until BFD is Up
+ * again; a peer's AdminDown leaves the session alone; new intervals run a Poll Sequence. The
+ * router side is a bare TCP listener (answering with OPEN and KEEPALIVE where a test needs
+ * Established) and a BFD peer driven by hand from 127.0.0.2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +20,7 @@
 #include "bfd/packet.h"
 #include "bgp/bgp.h"
 #include "bgp/fsm.h"
+#include "bgp/msg.h"
 #include "core/log.h"
 #include "core/loop.h"
 
@@ -89,6 +93,12 @@ static void tick_cb(void *arg)
 
 static void router_open(void)
 {
+	/* Nothing carried over from the previous test. */
+	R.talking = false;
+	R.saw_poll = false;
+	R.speaker_discr = 0;
+	R.send_state = BFD_STATE_DOWN;
+	memset(&R.last, 0, sizeof(R.last));
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	sa.sin_addr.s_addr = htonl(0x7f000002);
 	R.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -137,14 +147,14 @@ static struct bgp_peer_status peer_status(struct bgp_speaker *s)
 	return st;
 }
 
-static void test_bgp_waits_for_bfd_and_drops_with_it(void **state)
+static void test_strict_waits_for_bfd_and_drops_with_it(void **state)
 {
 	(void)state;
 	router_open();
 	struct bgp_speaker *s = bgp_speaker_new();
 	struct bgp_peer_config c = {
 		.port = R.bgp_port, .peer_as = 64512, .local_as = 64513, .router_id = 0x01020304,
-		.hold_time = 90, .connect_retry_time = 1, .bfd = true,
+		.hold_time = 90, .connect_retry_time = 1, .bfd = true, .bfd_strict = true,
 		.bfd_params = { .receive_interval_ms = 20, .transmit_interval_ms = 20,
 				.detect_mult = 3, .port = bfd_port },
 	};
@@ -195,6 +205,180 @@ static void test_bgp_waits_for_bfd_and_drops_with_it(void **state)
 	R.talking = false;
 	run_for(1500);
 	assert_true(bgp_accept_all() >= 1);   /* still trying to connect */
+	bgp_speaker_free(s);
+	router_close();
+}
+
+/* A peer config with BFD at 20 ms x 3 towards the router on 127.0.0.2. */
+static struct bgp_peer_config link_config(bool strict)
+{
+	struct bgp_peer_config c = {
+		.port = R.bgp_port, .peer_as = 64512, .local_as = 64513, .router_id = 0x01020304,
+		.hold_time = 90, .bfd = true, .bfd_strict = strict,
+		.bfd_params = { .receive_interval_ms = 20, .transmit_interval_ms = 20,
+				.detect_mult = 3, .port = bfd_port },
+	};
+	c.address = ip_addr_v4(0x7f000002);
+	c.source = ip_addr_v4(0x7f000001);
+	return c;
+}
+
+/* Waits up to ms for a connection from the speaker; -1 when none came. */
+static int bgp_accept_within(int ms)
+{
+	monotime t0 = mono_now();
+	for (;;) {
+		int fd = accept(R.listen_fd, NULL, NULL);
+		if (fd >= 0 || mono_to_ms(mono_since(t0)) >= ms)
+			return fd;
+		run_for(5);
+	}
+}
+
+/* The router's side of the handshake: its OPEN (AS 64512) and a KEEPALIVE. */
+static void router_open_session(int fd)
+{
+	uint8_t buf[128];
+	wbuf w = wbuf_make(buf, sizeof(buf));
+	struct bgp_open o;
+	bgp_open_init(&o, 64512, 90, 0x05060708);
+	bgp_open_encode(&w, &o);
+	bgp_keepalive_encode(&w);
+	assert_int_equal(send(fd, buf, wbuf_len(&w), MSG_NOSIGNAL), (ssize_t)wbuf_len(&w));
+}
+
+static bool wait_state(struct bgp_speaker *s, int state, int ms)
+{
+	monotime t0 = mono_now();
+	while (peer_status(s).state != state && mono_to_ms(mono_since(t0)) < ms)
+		run_for(5);
+	return peer_status(s).state == state;
+}
+
+/* BFD starts Up: the router's BFD answers from now on. */
+static void router_bfd_up(void)
+{
+	/* The speaker's discriminator comes with its first packet (slow start: one a second). */
+	for (int i = 0; i < 200 && !R.speaker_discr; i++)
+		run_for(10);
+	assert_int_not_equal(R.speaker_discr, 0);
+	bfd_send(BFD_STATE_DOWN);
+	R.send_state = BFD_STATE_UP;
+	R.talking = true;
+}
+
+static void test_established_without_bfd(void **state)
+{
+	(void)state;
+	router_open();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config c = link_config(false);
+	assert_true(bgp_set_peers(s, &c, 1));
+	/* The router's BFD says nothing (it starts BFD only once BGP is up): BGP connects anyway. */
+	int fd = bgp_accept_within(500);
+	assert_true(fd >= 0);
+	router_open_session(fd);
+	assert_true(wait_state(s, BGP_ST_ESTABLISHED, 1000));
+	/* BFD never having been Up, its Down state (slow start) does not touch the session. */
+	run_for(1500);
+	assert_int_equal(peer_status(s).state, BGP_ST_ESTABLISHED);
+	assert_int_not_equal(R.speaker_discr, 0);
+	assert_int_not_equal(R.last.state, BFD_STATE_UP);
+	close(fd);
+	bgp_speaker_free(s);
+	router_close();
+}
+
+static void test_bfd_down_drops_then_up_reconnects_at_once(void **state)
+{
+	(void)state;
+	router_open();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config c = link_config(false);
+	assert_true(bgp_set_peers(s, &c, 1));
+	int fd = bgp_accept_within(500);
+	assert_true(fd >= 0);
+	router_open_session(fd);
+	assert_true(wait_state(s, BGP_ST_ESTABLISHED, 1000));
+	router_bfd_up();
+	run_for(200);
+	assert_int_equal(R.last.state, BFD_STATE_UP);
+	assert_int_equal(peer_status(s).state, BGP_ST_ESTABLISHED);
+
+	/* BFD Down (the router falls silent): the session goes at once, Cease/BFD Down. */
+	R.talking = false;
+	assert_true(wait_state(s, BGP_ST_IDLE, 300));
+	struct bgp_peer_status st = peer_status(s);
+	assert_int_equal(st.last_sent_code, 6);
+	assert_int_equal(st.last_sent_subcode, 10);
+	close(fd);
+	/* While BFD is Down the session waits: no connection within the backoff (1.5-2 s). */
+	assert_int_equal(bgp_accept_within(800), -1);
+	assert_int_equal(peer_status(s).state, BGP_ST_IDLE);
+	/* BFD Up again: connects now, not when the backoff runs out. */
+	monotime t0 = mono_now();
+	router_bfd_up();
+	fd = bgp_accept_within(400);
+	int64_t took = mono_to_ms(mono_since(t0));
+	printf("reconnected %lld ms after the router's BFD spoke again\n", (long long)took);
+	assert_true(fd >= 0);
+	router_open_session(fd);
+	assert_true(wait_state(s, BGP_ST_ESTABLISHED, 1000));
+	close(fd);
+	bgp_speaker_free(s);
+	router_close();
+}
+
+static void test_bfd_down_backoff_bounds_the_wait(void **state)
+{
+	(void)state;
+	router_open();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config c = link_config(false);
+	assert_true(bgp_set_peers(s, &c, 1));
+	int fd = bgp_accept_within(500);
+	assert_true(fd >= 0);
+	router_open_session(fd);
+	assert_true(wait_state(s, BGP_ST_ESTABLISHED, 1000));
+	router_bfd_up();
+	run_for(200);
+	R.talking = false;
+	assert_true(wait_state(s, BGP_ST_IDLE, 300));
+	close(fd);
+	/* BFD stays Down (the router may have dropped its BFD session with its BGP session, as a
+	 * dynamic neighbour does): BGP tries again after the idle-hold backoff, 1.5-2 s. */
+	monotime t0 = mono_now();
+	fd = bgp_accept_within(3000);
+	int64_t took = mono_to_ms(mono_since(t0));
+	printf("reconnected %lld ms after the BFD teardown with BFD still Down\n", (long long)took);
+	assert_true(fd >= 0);
+	assert_true(took >= 1400 && took <= 4000);   /* margin for a loaded machine */
+	close(fd);
+	bgp_speaker_free(s);
+	router_close();
+}
+
+static void test_bfd_up_ends_connect_retry_wait(void **state)
+{
+	(void)state;
+	router_open();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config c = link_config(false);   /* ConnectRetry: the default 120 s */
+	assert_true(bgp_set_peers(s, &c, 1));
+	/* The router takes the connection and drops it: OpenSent, TCP fails, Active with the
+	 * ConnectRetry timer (RFC 4271 §8.2.2). */
+	int fd = bgp_accept_within(500);
+	assert_true(fd >= 0);
+	run_for(20);
+	close(fd);
+	assert_true(wait_state(s, BGP_ST_ACTIVE, 500));
+	assert_int_equal(bgp_accept_within(500), -1);
+	assert_int_equal(peer_status(s).state, BGP_ST_ACTIVE);
+	/* BFD comes Up: the connection starts now, not in 90-120 s. */
+	router_bfd_up();
+	fd = bgp_accept_within(500);
+	assert_true(fd >= 0);
+	close(fd);
 	bgp_speaker_free(s);
 	router_close();
 }
@@ -261,7 +445,11 @@ int main(void)
 	loop_init();
 	bfd_port = (uint16_t)(20000 + (getpid() + 7919) % 20000);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bgp_waits_for_bfd_and_drops_with_it),
+		cmocka_unit_test(test_established_without_bfd),
+		cmocka_unit_test(test_bfd_down_drops_then_up_reconnects_at_once),
+		cmocka_unit_test(test_bfd_down_backoff_bounds_the_wait),
+		cmocka_unit_test(test_bfd_up_ends_connect_retry_wait),
+		cmocka_unit_test(test_strict_waits_for_bfd_and_drops_with_it),
 		cmocka_unit_test(test_bfd_down_tears_down_an_open_session),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

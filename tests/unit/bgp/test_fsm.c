@@ -342,6 +342,85 @@ static void test_connect_retry(void **state)
 	assert_int_equal(in_s(&f.connect_retry), 120);
 }
 
+static void test_automatic_stop(void **state)
+{
+	/* RFC 4271 §8.2.2 Event 8 (BFD Down): Cease with the given subcode, counter up, Idle with
+	 * the backoff running, so the session restarts on its own. */
+	struct bgp_fsm f;
+	init(&f, false);
+	establish(&f, 90);
+	struct bgp_fsm_input in = { .event = BGP_EV_AUTOMATIC_STOP, .subcode = 10 };
+	struct bgp_fsm_out o = bgp_fsm_handle(&f, &in, now);
+	assert_int_equal(f.state, BGP_ST_IDLE);
+	assert_int_equal(o.actions, BGP_ACT_SEND_NOTIFICATION | BGP_ACT_CLOSE | BGP_ACT_DOWN);
+	assert_int_equal(o.code, BGP_ERR_CEASE);
+	assert_int_equal(o.subcode, 10);
+	assert_false(f.stopped);
+	assert_int_equal(f.connect_retry_counter, 1);
+	assert_int_equal(in_s(&f.idle_hold), 2);
+	/* Ignored in Idle (§8.2.2): the restart stays scheduled. */
+	o = bgp_fsm_handle(&f, &in, now);
+	assert_int_equal(o.actions, 0);
+	assert_true(f.idle_hold.on);
+	advance(2);
+	assert_int_equal(tick_all(&f, NULL), BGP_ACT_CONNECT);
+	assert_int_equal(f.state, BGP_ST_CONNECT);
+	/* In Connect: no NOTIFICATION (no OPEN went out), to Idle with the backoff. */
+	o = bgp_fsm_handle(&f, &in, now);
+	assert_int_equal(o.actions, BGP_ACT_CLOSE);
+	assert_int_equal(f.state, BGP_ST_IDLE);
+	assert_true(f.idle_hold.on);
+}
+
+static void test_connect_now(void **state)
+{
+	struct bgp_fsm f;
+	init(&f, false);
+	/* Idle and stopped (never started, or ManualStop): stays so. */
+	assert_int_equal(ev(&f, BGP_EV_CONNECT_NOW).actions, 0);
+	assert_int_equal(f.state, BGP_ST_IDLE);
+	/* Idle in the backoff: starts now. */
+	ev(&f, BGP_EV_MANUAL_START);
+	ev(&f, BGP_EV_TCP_FAILS);
+	assert_true(f.idle_hold.on);
+	struct bgp_fsm_out o = ev(&f, BGP_EV_CONNECT_NOW);
+	assert_int_equal(o.actions, BGP_ACT_CONNECT);
+	assert_int_equal(f.state, BGP_ST_CONNECT);
+	assert_false(f.idle_hold.on);
+	/* Connect: the attempt is dropped and made again, ConnectRetry restarted. */
+	advance(60);
+	o = ev(&f, BGP_EV_CONNECT_NOW);
+	assert_int_equal(o.actions, BGP_ACT_CLOSE | BGP_ACT_CONNECT);
+	assert_int_equal(f.state, BGP_ST_CONNECT);
+	assert_int_equal(in_s(&f.connect_retry), 120);
+	/* Active after a failed OpenSent, waiting for ConnectRetry: connects now. */
+	ev(&f, BGP_EV_TCP_CONNECTED);
+	ev(&f, BGP_EV_TCP_FAILS);
+	assert_int_equal(f.state, BGP_ST_ACTIVE);
+	advance(5);
+	o = ev(&f, BGP_EV_CONNECT_NOW);
+	assert_int_equal(o.actions, BGP_ACT_CONNECT);
+	assert_int_equal(f.state, BGP_ST_CONNECT);
+	assert_int_equal(in_s(&f.connect_retry), 120);
+	/* From OpenSent on: nothing to do. */
+	ev(&f, BGP_EV_TCP_CONNECTED);
+	assert_int_equal(ev(&f, BGP_EV_CONNECT_NOW).actions, 0);
+	assert_int_equal(f.state, BGP_ST_OPENSENT);
+	open_with_hold(&f, 90, false);
+	ev(&f, BGP_EV_KEEPALIVE);
+	assert_int_equal(ev(&f, BGP_EV_CONNECT_NOW).actions, 0);
+	assert_int_equal(f.state, BGP_ST_ESTABLISHED);
+	/* Idle after ManualStop: stays stopped. */
+	ev(&f, BGP_EV_MANUAL_STOP);
+	assert_int_equal(ev(&f, BGP_EV_CONNECT_NOW).actions, 0);
+	assert_int_equal(f.state, BGP_ST_IDLE);
+	/* Passive in Active: only the peer connects. */
+	init(&f, true);
+	ev(&f, BGP_EV_MANUAL_START);
+	assert_int_equal(ev(&f, BGP_EV_CONNECT_NOW).actions, 0);
+	assert_int_equal(f.state, BGP_ST_ACTIVE);
+}
+
 static void test_unexpected_messages(void **state)
 {
 	/* RFC 6608 §4: the subcode names the state. */
@@ -581,7 +660,7 @@ static void test_random_event_sequences(void **state)
 				struct bgp_negotiated neg = { .hold_time = holds[rnd() % 4],
 							      .gr_n = rnd() % 2 };
 				struct bgp_fsm_input in = {
-					.event = (enum bgp_event)(rnd() % (BGP_EV_SEND_HOLD_EXPIRES + 1)),
+					.event = (enum bgp_event)(rnd() % (BGP_EV_CONNECT_NOW + 1)),
 					.neg = &neg, .error = &err, .code = 6, .subcode = 2,
 				};
 				o = bgp_fsm_handle(&f, &in, now);
@@ -635,6 +714,8 @@ int main(void)
 		cmocka_unit_test(test_manual_stop_with_n_bit_is_hard_reset),
 		cmocka_unit_test(test_passive),
 		cmocka_unit_test(test_connect_retry),
+		cmocka_unit_test(test_automatic_stop),
+		cmocka_unit_test(test_connect_now),
 		cmocka_unit_test(test_unexpected_messages),
 		cmocka_unit_test(test_errors_and_notifications),
 		cmocka_unit_test(test_collision),

@@ -10,8 +10,8 @@ check, through each router's own CLI and kernel:
 * a dead node (SIGKILL or SIGSTOP of the driver, or the node's link set down) makes the router
   drop the route in under 1 s (the BGP hold time is 90 s: only BFD can do that);
 * the router dying (every daemon SIGSTOPped, or its link set down) makes ingot tear its BGP
-  session down in under 1 s, with Cease/BFD Down (RFC 9384), the session stays down while
-  BFD is down, and comes back once the router and BFD are back.
+  session down in under 1 s, with Cease/BFD Down (RFC 9384), the session waits in Idle for
+  the idle-hold backoff while BFD is down, and comes back once the router and BFD are back.
 
 A SIGKILLed process's kernel closes its TCP connection at once, so for SIGKILL the BGP session
 may drop through TCP before BFD notices; SIGSTOP and link-down are the cases only BFD detects.
@@ -276,9 +276,14 @@ def test_router_death_drops_bgp_fast(bgp_lab, router_factory, bfd_driver, death)
               f"{took * 1000:.0f} ms (Cease subcode {ev['sent_subcode']}; BGP hold 90 s)")
         assert took < LIMIT_S
         assert ev["sent_code"] == 6 and ev["sent_subcode"] == 10, ev   # Cease/BFD Down (RFC 9384)
-        # While BFD is down the session stays down: no new connection attempt.
-        time.sleep(3.0)
-        assert probe.bgp_state() == "Idle", probe.events
+        # While BFD is down the session waits in Idle: no new connection attempt before the idle-hold
+        # backoff (1.5-2 s; non-strict BFD retries then, as the router may only bring BFD back with BGP).
+        t_down = ev["t_ms"] / 1000.0
+        time.sleep(max(0.0, t_down + 1.2 - time.monotonic()))
+        with probe.lock:
+            early = [e["bgp"] for e in probe.events if "bgp" in e and t_down < e["t_ms"] / 1000.0 < t_down + 1.2]
+        assert all(st == "Idle" for st in early), early
+        time.sleep(2.0)
         # The router comes back: BFD Up first, then BGP re-establishes and the route returns.
         t1 = time.monotonic()
         if death == "sigstop":
@@ -292,13 +297,11 @@ def test_router_death_drops_bgp_fast(bgp_lab, router_factory, bfd_driver, death)
                              interval=0.1, what="ingot's BGP session Established again")
         router.wait_for(lambda: ROUTE in router.kernel_routes(), timeout=20, interval=0.1,
                         what=f"{ROUTE} back in the router's kernel")
+        back = ev["t_ms"] / 1000.0 - t1
         print(f"[{router.kind}] router back: BFD Up, then BGP re-established after "
-              f"{ev['t_ms'] / 1000.0 - t1:.1f} s, route in the router's kernel")
-        with probe.lock:
-            states = [e["bgp"] for e in probe.events if "bgp" in e and e["t_ms"] / 1000.0 >= t0]
-        # Between the teardown and BFD coming back the session never left Idle.
-        first_start = next(i for i, st in enumerate(states) if st != "Idle")
-        assert all(st == "Idle" for st in states[:first_start]), states
+              f"{back:.1f} s, route in the router's kernel")
+        # BFD Up restarts a session waiting for its backoff or ConnectRetry timer (120 s) at once.
+        assert back < 30.0, probe.events
     finally:
         for p in router.procs:
             if p.poll() is None:

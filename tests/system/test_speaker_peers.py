@@ -9,6 +9,10 @@ CLI and kernel:
   transmitInterval 150 ms, detectMultiplier 4 against BIRD's 100 ms: BIRD shows interval 0.200 and
   timeout 0.600), and the route reaches BIRD's kernel; the node frozen (SIGSTOP of `ingot run`: nothing
   closes the TCP connection) makes BIRD drop the route within a few seconds, long before the 90 s hold time.
+* bfdProfile with dynamic neighbours (BIRD `neighbor range`, FRR `bgp listen range`, which start BFD only
+  once BGP is up): Established and BFD Up (no deadlock: ingot does not hold BGP until BFD is Up); the node
+  frozen, the route goes within BFD detection; thawed, it is back within a few seconds with the default
+  connectTime of 120 s.
 * holdTime / keepaliveTime: BIRD shows the negotiated hold time (30 s, the smaller of ours and its 60 s),
   and logs our KEEPALIVEs arriving every keepaliveTime (3 s; the default would be 10 s).
 * holdTime 0s: proposed as 0, BIRD runs the session without hold timer and keepalives.
@@ -129,8 +133,8 @@ def bird_bfd_session(router, node_ip: str):
 def test_bfd_profile(topology, bird, ingot_bin, tmp_path):
     from fixtures.routers import Peer
     lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
-    # The node as a configured neighbour, not a range: BIRD asks for a BFD session when the protocol
-    # starts, while ingot holds BGP until BFD is Up (a range neighbour would only exist after BGP).
+    # The node as a configured neighbour: BIRD asks for a BFD session when the protocol starts (for a
+    # range neighbour only once BGP is up: test_bfd_dynamic_neighbour).
     router = bird(lab.router, asn=seedlab.SEED_ROUTER_ASN, router_id=seedlab.SEED_ROUTER_IP,
                   peers=[Peer(lab.node_ips[0], seedlab.SEED_NODE_ASN)], passive=True, bfd=True, start=False)
     router.conf.write_text(router.conf.read_text().replace(
@@ -152,7 +156,8 @@ def test_bfd_profile(topology, bird, ingot_bin, tmp_path):
         assert float(cols[-2]) == pytest.approx(0.200), details
         assert float(cols[-1]) == pytest.approx(0.600), details
         router.wait_for(lambda: PREFIX in router.kernel_routes(), timeout=30, what=f"{PREFIX} in BIRD's kernel")
-        assert "BFD up: session may start" in run_log(node), run_log(node)[-3000:]
+        # Non-strict BFD (the default): BGP was never held waiting for BFD.
+        assert "strict mode" not in run_log(node), run_log(node)[-3000:]
         time.sleep(1.0)   # steady state, slow start long over
 
         # The node freezes: its kernel keeps the TCP connection open, only BFD can tell.
@@ -168,11 +173,84 @@ def test_bfd_profile(topology, bird, ingot_bin, tmp_path):
               f"(BFD detection 600 ms, BGP hold 90 s)")
         # Detection is 0.6 s; the margin is for a loaded machine, still far from the hold time.
         assert took < 5.0
-        # Thawed: BFD comes Up again, BGP re-establishes and the route returns.
+        # Thawed: BFD comes Up again (or the idle-hold backoff runs out), BGP re-establishes and the
+        # route returns.
         router.wait_for(lambda: PREFIX in router.kernel_routes(), timeout=60, what=f"{PREFIX} back in BIRD's kernel")
     finally:
         node.stop(proc)
 
+
+
+
+def router_bfd_up(router, node_ip: str):
+    """(Up, details) of the router's BFD session to the node, through its own CLI."""
+    if router.kind == "bird":
+        return bird_bfd_session(router, node_ip)
+    out = router.vtysh("show bfd peers json")
+    for peer in json.loads(out or "[]"):
+        if peer.get("peer") == node_ip:
+            return peer.get("status") == "up", peer
+    return False, out
+
+
+@pytest.mark.parametrize("kind", ["bird", "frr"])
+def test_bfd_dynamic_neighbour(topology, bird, frr, ingot_bin, tmp_path, kind):
+    """A router with dynamic neighbours (BIRD `neighbor range`, FRR `bgp listen range`) and BFD: the router
+    only asks for a BFD session once a BGP session from the node exists, so a speaker holding BGP until BFD
+    is Up would never come up (the deadlock). ingot connects regardless (non-strict BFD by default):
+    Established, then BFD Up. The node frozen: the route leaves the router's kernel within BFD detection.
+    Thawed: back within a few seconds with the default connectTime (120 s): BFD coming Up, or the short
+    idle-hold backoff after the BFD teardown, restarts the connection, not the ConnectRetry timer."""
+    lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
+    if kind == "bird":
+        router = seedlab.start_bird(bird, lab.router, bfd=True, start=False)
+        conf = router.conf.read_text()
+        assert "neighbor range" in conf, conf
+        router.conf.write_text(conf.replace(
+            "protocol bfd bfd1 { }",
+            'protocol bfd bfd1 { interface "*" { interval 100 ms; multiplier 3; }; }'))
+        router.start()
+    else:
+        from fixtures.routers import Peer
+        router = frr(lab.router, asn=seedlab.SEED_ROUTER_ASN, router_id=seedlab.SEED_ROUTER_IP,
+                     peers=[Peer(seedlab.SEED_NODE_LAN_V4, seedlab.SEED_NODE_ASN)], bfd=True)
+    node, node_ip = lab.nodes[0], lab.node_ips[0]
+    config = BASE + "  peerASN: 64500\n  bfdProfile: fast\n" + BFD_PROFILE
+    proc = start_run(node, ingot_bin, tmp_path / "files", config)
+    try:
+        router.wait_for(lambda: router.established(), timeout=30, what="the dynamic session Established")
+        details = router.wait_for(lambda: (lambda ok, d: d if ok else None)(*router_bfd_up(router, node_ip)),
+                                  timeout=30, what="the router's BFD session to the node Up")
+        print(f"\n[{kind}] dynamic neighbour Established, BFD Up: {details}")
+        router.wait_for(lambda: PREFIX in router.kernel_routes(), timeout=30,
+                        what=f"{PREFIX} in the router's kernel")
+        assert "strict mode" not in run_log(node)
+        time.sleep(1.0)   # steady state, BFD slow start over
+
+        t0 = time.monotonic()
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            wait_for(lambda: PREFIX not in router.kernel_routes(), timeout=10, interval=0.02,
+                     what=f"{PREFIX} leaving the router's kernel after the node froze")
+            took = time.monotonic() - t0
+            time.sleep(3.0)   # the router closes the dynamic session while the node is frozen
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        t1 = time.monotonic()
+        print(f"[{kind}] node frozen: route gone after {took * 1000:.0f} ms (BFD detection 600 ms)")
+        assert took < 5.0
+        router.wait_for(lambda: PREFIX in router.kernel_routes(), timeout=60, interval=0.05,
+                        what=f"{PREFIX} back in the router's kernel")
+        back = time.monotonic() - t1
+        router.wait_for(lambda: router_bfd_up(router, node_ip)[0], timeout=30, what="the router's BFD Up again")
+        log = run_log(node)
+        print(f"[{kind}] node thawed: route back after {back:.1f} s (ConnectRetry 120 s); ingot: "
+              f"{[ln.strip() for ln in log.splitlines() if 'BFD' in ln or 'state' in ln][-8:]}")
+        # A few seconds (idle-hold backoff 1.5-2 s, the router's own connect handling), far from 120 s;
+        # the margin is for a loaded machine.
+        assert back < 20.0, log[-3000:]
+    finally:
+        node.stop(proc)
 
 HOLD_TIMER = re.compile(r"Hold timer:\s+([\d.]+)/(\d+)")
 

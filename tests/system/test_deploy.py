@@ -20,7 +20,12 @@ import copy
 import json
 import re
 import shlex
+import signal
+import socket
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -363,6 +368,145 @@ def test_rbac_allows_what_the_code_does(installed):
 def test_rbac_refuses_the_rest(installed):
     granted = [r for r in RBAC_DENIED if can_i(installed, *r)]
     assert granted == []
+
+
+# --- the daemons, run with nothing but their ServiceAccount's rights ----------------------------------
+
+
+def sa_kubeconfig(cluster, sa, path):
+    """A kubeconfig whose user is ServiceAccount SA (a TokenRequest token), as in a Pod."""
+    token = cluster.kubectl("create", "token", sa, "-n", NS, "--duration=1h").stdout.strip()
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": sa,
+        "clusters": [{"name": "test", "cluster": {"server": cluster.server,
+                                                  "certificate-authority": cluster.ca}}],
+        "users": [{"name": sa, "user": {"token": token}}],
+        "contexts": [{"name": sa, "context": {"cluster": "test", "user": sa}}],
+    }))
+    path.chmod(0o600)
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
+
+
+class Daemon:
+    """`ingot ARGS` with its output in a file; stopped by PID (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, ingot_bin, args, log):
+        self.log = log
+        with open(log, "w") as out:
+            self.proc = subprocess.Popen([str(ingot_bin), *args], stdout=out,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def text(self):
+        return self.log.read_text()
+
+    def wait_watching(self, resources, timeout=90):
+        """Until every informer in RESOURCES has listed and is watching (src/k8s/informer.c logs
+        each state change): the LIST was allowed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"exited {self.proc.returncode}:\n{self.text()}"
+            watching = set(re.findall(r'msg="informer state" resource=(\S+) from=listing '
+                                      r'to=watching', self.text()))
+            if set(resources) <= watching:
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"not watching {sorted(set(resources) - watching)} after {timeout} s:"
+                             f"\n{self.text()}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def refusals(text):
+    return [line for line in text.splitlines() if re.search(r"forbidden|unauthorized", line, re.I)]
+
+
+# A loadBalancerClass no other test uses: these daemons leave every other test's Services alone
+# (and the speaker announces nothing on this machine's links).
+LB_CLASS = "ingot.test/deploy-rbac"
+METALLB_KINDS = ["ipaddresspools", "l2advertisements", "bgpadvertisements", "bgppeers",
+                 "communities", "bfdprofiles"]
+
+
+def test_controller_runs_on_its_service_account(installed, ingot_bin, tmp_path):
+    """With only the controller's RBAC: every informer lists and watches, the Lease is taken, the
+    memberlist Secret is found or created, and the API server refuses nothing. (/readyz also wants
+    a valid configuration, which this test does not add to the shared namespace.)"""
+    secret_before = exists(installed, "-n", NS, "secret", "memberlist")
+    kubeconfig = sa_kubeconfig(installed, "controller", tmp_path / "controller.kubeconfig")
+    port, sock = free_port(), tmp_path / "controller.sock"
+    d = Daemon(ingot_bin, ["controller", f"--kubeconfig={kubeconfig}", f"--namespace={NS}",
+                           f"--lb-class={LB_CLASS}", "--leader-elect",
+                           "--lease-name=ingot-controller", f"--metrics-addr=127.0.0.1:{port}",
+                           f"--control-socket={sock}"], tmp_path / "controller.log")
+    try:
+        d.wait_watching(["services", "namespaces", "configmaps", "secrets", *METALLB_KINDS])
+        assert http_status(f"http://127.0.0.1:{port}/healthz") == 200
+        # A Lease left by an earlier test's controller expires after its 15 s duration.
+        deadline, status = time.monotonic() + 60, {}
+        while time.monotonic() < deadline:
+            out = subprocess.run([str(ingot_bin), "status", "--json", "--socket", str(sock)],
+                                 capture_output=True, text=True, timeout=10)
+            status = json.loads(out.stdout) if out.returncode == 0 else {}
+            if status.get("controller", {}).get("role") == "leader":
+                break
+            time.sleep(1)
+        ctl = status.get("controller", {})
+        assert ctl.get("role") == "leader", f"{status}\n{d.text()}"
+        assert ctl.get("memberlist_secret") in ("created", "found"), f"{status}\n{d.text()}"
+        assert exists(installed, "-n", NS, "secret", "memberlist")
+        lease = installed.get_json("-n", NS, "lease.coordination.k8s.io", "ingot-controller")
+        assert lease["spec"]["holderIdentity"] == ctl["identity"]
+        assert refusals(d.text()) == []
+    finally:
+        d.stop()
+        if not secret_before:
+            installed.kubectl("delete", "-n", NS, "secret", "memberlist", "--ignore-not-found",
+                              check=False)
+    assert d.proc.returncode == 0, d.text()
+    assert refusals(d.text()) == []
+
+
+def test_speaker_runs_on_its_service_account(installed, ingot_bin, tmp_path):
+    """With only the speaker's RBAC: every informer lists and watches and the API server refuses
+    nothing. The failure detector is off here: it would bind UDP 7946 on this host."""
+    kubeconfig = sa_kubeconfig(installed, "speaker", tmp_path / "speaker.kubeconfig")
+    port = free_port()
+    d = Daemon(ingot_bin, ["speaker", f"--kubeconfig={kubeconfig}", f"--namespace={NS}",
+                           "--node-name=deploy-rbac-test", f"--lb-class={LB_CLASS}",
+                           f"--metrics-addr=127.0.0.1:{port}", "--ml-disable"],
+               tmp_path / "speaker.log")
+    try:
+        d.wait_watching(["services", "endpointslices", "nodes", "configmaps", "secrets",
+                         *METALLB_KINDS])
+        assert http_status(f"http://127.0.0.1:{port}/healthz") == 200
+        assert refusals(d.text()) == []
+    finally:
+        d.stop()
+    assert d.proc.returncode == 0, d.text()
+    assert refusals(d.text()) == []
 
 
 # --- Helm ----------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@
   host networking. Pods never run here (no kubelet, no controller-manager): the Deployment and the
   DaemonSet are checked as objects, nothing pretends they started.
 - RBAC is checked by asking the API server (`kubectl auth can-i --as=system:serviceaccount:...`) for
-  every request the code makes (RBAC_ALLOWED, each naming the source) and for some it must not get.
+  every request the code makes (RBAC_ALLOWED, each naming the source) and for some it must not get,
+  and by running `ingot controller` and `ingot speaker` on their ServiceAccounts' tokens: every
+  informer must list and watch, and nothing may be refused.
 - helm (tools/build-helm) lints the chart; `helm template` with default values renders the same
   objects as deploy/ingot.yaml (parsed, not text), and non-default values change what they should.
 - The Dockerfile cannot be built (no Docker engine on the test machine): its runtime packages are
@@ -528,9 +530,12 @@ def helm_template(helm, *args, release="ingot"):
     return proc.stdout
 
 
-def test_helm_lint_is_clean(helm):
-    proc = subprocess.run([helm, "lint", "--strict", str(CHART)], capture_output=True, text=True,
-                          timeout=120)
+@pytest.mark.parametrize("values", [[], ["--set", "memberlist.enabled=false", "--set",
+                                          "metrics.enabled=false", "--set", "lbClass=gold"]],
+                         ids=["defaults", "non-defaults"])
+def test_helm_lint_is_clean(helm, values):
+    proc = subprocess.run([helm, "lint", "--strict", *values, str(CHART)], capture_output=True,
+                          text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 chart(s) linted, 0 chart(s) failed" in proc.stdout, proc.stdout
     assert "[WARNING]" not in proc.stdout and "[ERROR]" not in proc.stdout, proc.stdout

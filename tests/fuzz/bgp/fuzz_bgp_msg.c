@@ -1,6 +1,8 @@
 /*
  * libFuzzer target for the BGP message codec (bgp/msg.h). The first input byte picks the
- * session options (bit 0: 4-octet AS, bit 1: internal peer), the rest is a byte stream framed
+ * session options (bit 0: 4-octet AS, bit 1: internal peer) and, for OPENs, the kind of peer AS
+ * the policy expects (bits 2-3: any, dynamic internal, dynamic external, any; MetalLB's
+ * dynamicASN), the rest is a byte stream framed
  * with bgp_frame(). Each message that decodes is encoded again and decoded a second time, and
  * both typed results must agree; an UPDATE's prefixes are also re-packed with
  * bgp_update_pack(). A decode error must carry a NOTIFICATION that itself round-trips.
@@ -40,7 +42,8 @@ static void decode_again(size_t len, const struct bgp_codec_opts *o, struct bgp_
 	CHECK(bgp_msg_decode(&r, o, m2, &err2));
 }
 
-static void check_open(const struct bgp_open *a, const struct bgp_codec_opts *o)
+static void check_open(const struct bgp_open *a, const struct bgp_codec_opts *o,
+		       enum bgp_peer_as_kind kind)
 {
 	wbuf w = wbuf_make(out, sizeof(out));
 	bgp_open_encode(&w, a);
@@ -66,12 +69,20 @@ static void check_open(const struct bgp_open *a, const struct bgp_codec_opts *o)
 	local.caps.mp_seen = true;
 	local.caps.families = BGP_FAM_BIT(BGP_FAM_IPV4_UNICAST) | BGP_FAM_BIT(BGP_FAM_IPV6_UNICAST);
 	struct bgp_open_policy pol = { .local_as = 65001, .local_id = 1, .peer_as = 0,
+				       .peer_as_kind = kind,
 				       .min_hold_time = 3, .require_as4 = a->my_as & 1,
 				       .required_families = (uint8_t)(a->bgp_id & 3) };
-	if (!bgp_open_check(a, &pol, &err))
+	if (!bgp_open_check(a, &pol, &err)) {
 		CHECK(err.code == BGP_ERR_OPEN && err.disposition == BGP_DISP_SESSION_RESET &&
 		      (err.subcode == BGP_OPEN_BAD_BGP_ID || err.subcode == BGP_OPEN_BAD_HOLD_TIME ||
-		       err.subcode == BGP_OPEN_UNSUPPORTED_CAP));
+		       err.subcode == BGP_OPEN_UNSUPPORTED_CAP ||
+		       (kind != BGP_PEER_AS_ANY && err.subcode == BGP_OPEN_BAD_PEER_AS)));
+	} else {
+		/* A dynamic AS is learned from the OPEN: internal means ours, external any other. */
+		bool internal = bgp_open_asn(a) == pol.local_as;
+		CHECK(kind != BGP_PEER_AS_INTERNAL || internal);
+		CHECK(kind != BGP_PEER_AS_EXTERNAL || !internal);
+	}
 	struct bgp_negotiated n;
 	bgp_negotiate(&local, a, &n);
 	CHECK(n.hold_time <= 90 && n.hold_time <= a->hold_time &&
@@ -171,6 +182,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!rbuf_get_u8(&in, &flags))
 		return 0;
 	struct bgp_codec_opts o = { .as4 = flags & 1, .ibgp = (flags & 2) != 0 };
+	unsigned k = (flags >> 2) & 3;
+	enum bgp_peer_as_kind kind = k == 1 ? BGP_PEER_AS_INTERNAL :
+				     k == 2 ? BGP_PEER_AS_EXTERNAL : BGP_PEER_AS_ANY;
 	for (;;) {
 		struct bgp_header h;
 		enum bgp_frame_rc rc = bgp_frame(&in, &h, &err);
@@ -189,7 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(m.type == h.type);
 		switch (m.type) {
 		case BGP_MSG_OPEN:
-			check_open(&m.u.open, &o);
+			check_open(&m.u.open, &o, kind);
 			break;
 		case BGP_MSG_UPDATE:
 			check_update(&m.u.update, &o);

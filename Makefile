@@ -45,7 +45,8 @@ unit-asan: build-asan
 fuzz-smoke: build-fuzz
 	tools/fuzz-smoke build-fuzz $(FUZZ_BUDGET)
 
-# kube-apiserver and etcd, built once from the Go module proxy into /var/cache/ingot.
+# kube-apiserver and etcd (the system tests' cluster) and helm (tests/system/test_deploy.py renders
+# and lints the chart), built once from the Go module proxy into /var/cache/ingot.
 cluster-bins:
 	tools/build-k8s >/dev/null
 	tools/build-helm >/dev/null

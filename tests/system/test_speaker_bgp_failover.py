@@ -8,8 +8,9 @@ hold timer short enough to wait for.
 - kill -9 of a speaker: the node's kernel closes the TCP connection, BIRD sees it at once, before the hold
   timer (2-3 s after the last keepalive) could; asserted under 1.5 s.
 - a cut link (the node's eth0 set down in its namespace, its speaker still running): nothing tells BIRD,
-  only its hold timer does. The route must stay at least 1 s (it is the hold timer that removes it, not
-  something faster) and go within 3 s + 4 s margin for a loaded machine.
+  only its hold timer does: 2-3 s after the last keepalive (sent every second, later on a loaded machine).
+  The route must stay at least 0.5 s (a kill -9 takes some 0.03 s: it is the hold timer that removes it)
+  and go within 3 s + 4 s margin.
 After each failure the client's flows all reach the remaining nodes; the killed speaker, restarted, and the
 cut link, restored, bring their routes back. Finally the deleted Service is withdrawn everywhere: no route
 in BIRD or in the router's kernel, and no node counts an announced prefix any more.
@@ -90,7 +91,7 @@ def test_bgp_node_failure(seed, topology, bird):
     measure(lambda: hops() == {ip["node1"], ip["node3"]}, timeout=30, what="node2's route gone")
     dt = time.monotonic() - t0
     print(f"BGP cut link of node2 (hold time {HOLD} s): next hop gone from BIRD after {dt:.3f} s")
-    assert 1.0 <= dt <= HOLD + 4, f"{dt:.3f} s from the cut link to withdrawal, hold time {HOLD} s"
+    assert 0.5 <= dt <= HOLD + 4, f"{dt:.3f} s from the cut link to withdrawal, hold time {HOLD} s"
     wait_for(lambda: kernel_gateways(lab.router, prefix) == {ip["node1"], ip["node3"]}, timeout=10,
              what="node2 gone from the kernel's ECMP route")
     assert_all_answered(lab.client.probe(seedlab.SEED_BGP_IP, flows=48), ["node1", "node3"])

@@ -12,9 +12,9 @@ the node with its endpoint only; a configuration change (a community on the adve
 SIGTERM of one speaker withdraws its route only; a deleted Service is withdrawn everywhere.
 L2 mode: the elected node (MetalLB's hash) and only it answers ARP for 192.168.1.240; a Local Service is
 answered only by a node with a serving endpoint (not by the node the hash would pick without one; nobody when
-its only endpoint stops serving; the hash decides among the nodes with one); kill -9 of its speaker
-plus its Node marked NotReady (the Node-conditions fallback: no SWIM here) moves the IP, failover time
-measured and printed; then a cut link (the next owner's eth0 down, its Node NotReady) moves it again;
+its only endpoint stops serving; the hash decides among the nodes with one); kill -9 of the elected
+node's speaker plus its Node marked NotReady (the Node-conditions fallback: no SWIM here) moves the IP,
+failover time measured and printed; then a cut link (the next owner's eth0 down, its Node NotReady) moves it again;
 a deleted Service is withdrawn everywhere.
 
 The other speaker tests: test_speaker_bgp_failover.py (kill -9 and a cut link in BGP mode, hold timer),

@@ -450,11 +450,14 @@ def test_bfd_examples_with_ingot(topology, bird, frr, ingot_bin, tmp_path, kind)
     try:
         wait_for(lambda: prefix in router.kernel_routes(), timeout=40,
                  what=f"{prefix} in the router's kernel table")
-        if kind == "bird":
-            bfd = router.birdc("show", "bfd", "sessions").stdout
-        else:
-            bfd = router.vtysh("show bfd peers brief")
-        assert lab.node_ips[0] in bfd and ("Up" in bfd or " up " in bfd), bfd
+
+        def bfd_up():
+            if kind == "bird":
+                out = router.birdc("show", "bfd", "sessions").stdout
+                return any(lab.node_ips[0] in line and " Up " in line for line in out.splitlines())
+            out = router.vtysh("show bfd peers brief")
+            return any(lab.node_ips[0] in line and line.split()[-1] == "up" for line in out.splitlines())
+        wait_for(bfd_up, timeout=20, what=f"BFD Up with {lab.node_ips[0]} at the router")
         os.kill(proc.pid, signal.SIGSTOP)
         t0 = time.monotonic()
         wait_for(lambda: prefix not in router.kernel_routes(), timeout=10, interval=0.05,

@@ -8,12 +8,16 @@
  * BFD at Established). Once BFD has been Up:
  *   - BFD leaving Up tears the BGP session down at once (RFC 5882 §4.3): Cease subcode 10 "BFD
  *     Down" (RFC 9384), as RFC 4271 Event 8 AutomaticStop, so the session waits in Idle;
- *   - BFD Up again restarts it at once; otherwise it restarts when the idle-hold backoff
- *     (fsm.c) runs out: the peer's BFD may have gone with its BGP session (a dynamic neighbour),
- *     and then only a new BGP session brings BFD back. The backoff doubles with each failure, so
- *     a flapping link does not flap BGP at BFD's pace;
+ *   - it restarts when the idle-hold backoff (fsm.c, 1.5-2 s after a session that was up for
+ *     a while) runs out, BFD Up again or not: the peer's BFD may have gone with its BGP session
+ *     (FRR's `bgp listen range` deletes the neighbour and its BFD session), and then only a new
+ *     BGP session brings BFD back; waiting for BFD would deadlock. The backoff doubles with each
+ *     failure, so a flapping link does not flap BGP at BFD's pace;
  *   - BFD coming Up while the session waits in Idle (backoff) or in Connect/Active (for its
- *     ConnectRetry timer, 120 s by default) connects now.
+ *     ConnectRetry timer, 120 s by default) connects now, or 2 s after the wait began when that
+ *     is later (BGP_EV_CONNECT_NOW, fsm.c: the peer may still be clearing the old session); so
+ *     does the first failure of a connection that was in OpenSent/OpenConfirm when BFD came Up
+ *     (made while the path was down, it may be dead; its failure would wait for ConnectRetry).
  * With bfd_strict (draft-ietf-idr-bgp-bfd-strict-mode) BGP is held: the session starts, and after a
  * BFD teardown restarts, only once BFD is Up (ManualStart/ManualStop).
  * A peer that takes BFD administratively down (state AdminDown, RFC 5880 §6.8.16) has not lost
@@ -57,12 +61,34 @@ static void on_bfd_up(struct bgp_peer *p)
 		bgp_event(p, BGP_EV_MANUAL_START, 0);
 		return;
 	}
-	/* The path works again: no reason to sit out the backoff or ConnectRetry (up to 120 s). */
+	/* The path works again: no reason to sit out a long backoff or ConnectRetry (120 s). */
 	if (waiting_to_connect(p)) {
-		log_info("bgp", "BFD up: connecting now", "peer=%s state=%s", p->name,
+		log_info("bgp", "BFD up: connecting soon", "peer=%s state=%s", p->name,
 			 bgp_state_name(p->fsm.state));
 		bgp_event(p, BGP_EV_CONNECT_NOW, 0);
+		return;
 	}
+	/* A connection made while the path was down (to a frozen router whose kernel still
+	 * completed the handshake) may yet fail and leave the session waiting for ConnectRetry:
+	 * then it connects soon, one time (bgp_bfd_link_after_event). */
+	p->bfd_connect_pending = p->fsm.state == BGP_ST_OPENSENT ||
+				 p->fsm.state == BGP_ST_OPENCONFIRM;
+}
+
+void bgp_bfd_link_after_event(struct bgp_peer *p)
+{
+	if (!p->bfd_connect_pending)
+		return;
+	if (p->fsm.state == BGP_ST_ESTABLISHED) {
+		p->bfd_connect_pending = false;
+		return;
+	}
+	if (!waiting_to_connect(p))
+		return;
+	p->bfd_connect_pending = false;   /* before the event: it comes back here */
+	log_info("bgp", "connection made before BFD was up failed: connecting soon",
+		 "peer=%s state=%s", p->name, bgp_state_name(p->fsm.state));
+	bgp_event(p, BGP_EV_CONNECT_NOW, 0);
 }
 
 static void on_bfd(void *arg, const struct bfd_event *ev)
@@ -72,6 +98,7 @@ static void on_bfd(void *arg, const struct bfd_event *ev)
 		on_bfd_up(p);
 		return;
 	}
+	p->bfd_connect_pending = false;
 	if (ev->old_state != BFD_STATE_UP || p->bfd_held)
 		return;
 	if (ev->remote_state == BFD_STATE_ADMIN_DOWN) {

@@ -80,7 +80,8 @@ struct bgp_peer_config {
 					* without it they stay off the session */
 	bool bfd;                      /* BFD to the peer (a BFD profile is set): the session drops
 					* at once when BFD goes from Up to Down (RFC 5882 §4.3) and
-					* reconnects when it is Up again (bgp/bfd_link.c) */
+					* reconnects after the idle-hold backoff; BFD coming Up cuts
+					* long waits short (bgp/bfd_link.c) */
 	struct bfd_params bfd_params;  /* the profile's values (bfd/bfd.h) */
 	bool bfd_strict;               /* with bfd: no connection at all while BFD is not Up
 					* (draft-ietf-idr-bgp-bfd-strict-mode). Off by default: a

@@ -182,6 +182,7 @@ static void change_state(struct bgp_fsm *f, enum bgp_state to, enum bgp_event ev
 	}
 
 	f->state = to;
+	f->wait_since = now;
 	switch (to) {
 	case BGP_ST_IDLE:
 		/* RFC 4271 §8.2.2: every way into Idle drops the connection and releases the
@@ -382,6 +383,22 @@ static bool common_open_states(struct bgp_fsm *f, const struct bgp_fsm_input *in
 	}
 }
 
+/*
+ * BGP_EV_CONNECT_NOW while waiting on timer t (the idle hold, or ConnectRetry): true when the
+ * attempt should be made now. A wait that began less than idle_hold_time ago is only cut short to
+ * that point: a peer that has just closed the session may still be clearing it and ignore a new
+ * connection (FRR's Clearing state holds an accepted connection without an OPEN).
+ */
+static bool connect_now_due(struct bgp_fsm *f, struct bgp_timer_deadline *t, monotime now)
+{
+	monotime at = mono_add(f->wait_since, mono_from_s(f->cfg.idle_hold_time));
+	if (!mono_before(now, at))
+		return true;
+	if (t->on && mono_before(at, t->at))
+		t->at = at;
+	return false;
+}
+
 /* --- the machine -------------------------------------------------------------------------------- */
 
 struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input *in, monotime now)
@@ -409,7 +426,7 @@ struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input 
 		case BGP_EV_CONNECT_NOW:
 			/* The backoff waits out a failure; the path is known to work again, so the
 			 * automatic restart happens now (a stopped session stays stopped). */
-			if (!f->stopped && f->idle_hold.on)
+			if (!f->stopped && f->idle_hold.on && connect_now_due(f, &f->idle_hold, now))
 				start(f, ev, now, &out);
 			break;
 		default:
@@ -425,13 +442,20 @@ struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input 
 		case BGP_EV_MANUAL_STOP:
 			stop(f, in, now, &out);
 			break;
-		case BGP_EV_CONNECT_RETRY_EXPIRES:
 		case BGP_EV_CONNECT_NOW:
-			/* Drop the attempt, restart the timer, connect again. RFC 4271 §8.2.2: the
-			 * ConnectRetryTimer's value is a local matter, and §8: the FSM is conceptual,
-			 * only the externally visible behaviour counts; so a restart when the path
-			 * comes back (a SYN lost to the dead link may be in a long TCP backoff) is a
-			 * ConnectRetry expiry brought forward. */
+			/* RFC 4271 §8.2.2: the ConnectRetryTimer's value is a local matter, and §8:
+			 * the FSM is conceptual, only the externally visible behaviour counts; so a
+			 * restart when the path comes back (a SYN lost to the dead link may be in a
+			 * long TCP backoff) is a ConnectRetry expiry brought forward. */
+			if (!connect_now_due(f, &f->connect_retry, now))
+				break;
+			out.actions |= BGP_ACT_CLOSE | BGP_ACT_CONNECT;
+			timer_start_jittered(f, &f->connect_retry, now, f->cfg.connect_retry_time);
+			f->wait_since = now;
+			break;
+		case BGP_EV_CONNECT_RETRY_EXPIRES:
+			/* Drop the attempt, restart the timer, connect again. */
+			f->wait_since = now;
 			out.actions |= BGP_ACT_CLOSE | BGP_ACT_CONNECT;
 			timer_start_jittered(f, &f->connect_retry, now, f->cfg.connect_retry_time);
 			break;
@@ -457,10 +481,16 @@ struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input 
 		case BGP_EV_MANUAL_STOP:
 			stop(f, in, now, &out);
 			break;
-		case BGP_EV_CONNECT_RETRY_EXPIRES:
 		case BGP_EV_CONNECT_NOW:
-			/* CONNECT_NOW: as in Connect, the ConnectRetry expiry brought forward (when
-			 * passive only the peer connects, and the timer just runs again). */
+			/* As in Connect: the ConnectRetry expiry brought forward (not when passive:
+			 * only the peer connects then). */
+			if (f->cfg.passive || !connect_now_due(f, &f->connect_retry, now))
+				break;
+			timer_start_jittered(f, &f->connect_retry, now, f->cfg.connect_retry_time);
+			out.actions |= BGP_ACT_CONNECT;
+			change_state(f, BGP_ST_CONNECT, ev, now, &out);
+			break;
+		case BGP_EV_CONNECT_RETRY_EXPIRES:
 			timer_start_jittered(f, &f->connect_retry, now, f->cfg.connect_retry_time);
 			if (!f->cfg.passive) {
 				out.actions |= BGP_ACT_CONNECT;

@@ -58,7 +58,8 @@ enum bgp_event {
 	BGP_EV_SEND_HOLD_EXPIRES,       /* 29 (RFC 9687 §4.2) */
 	BGP_EV_CONNECT_NOW,             /* local: the path to the peer is back (BFD Up), so a session
 					 * waiting in Idle (backoff) or Connect/Active (ConnectRetry)
-					 * connects now instead of when its timer fires */
+					 * connects now instead of when its timer fires; no sooner
+					 * than idle_hold_time after the wait began, though */
 };
 
 struct bgp_fsm_input {
@@ -121,6 +122,7 @@ struct bgp_fsm {
 	uint16_t idle_hold_cur;        /* next backoff wait, seconds */
 	uint32_t rnd;                  /* jitter state */
 	monotime established_at;
+	monotime wait_since;           /* this state entered, or the last connection attempt */
 	/* counters */
 	uint32_t connect_retry_counter;
 	uint32_t established_count;

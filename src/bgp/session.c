@@ -249,6 +249,7 @@ static bool peer_flush(struct bgp_peer *p)
 static void fsm_event(struct bgp_peer *p, const struct bgp_fsm_input *in)
 {
 	apply(p, bgp_fsm_handle(&p->fsm, in, loop_now()));
+	bgp_bfd_link_after_event(p);
 }
 
 void bgp_session_event(struct bgp_peer *p, const struct bgp_fsm_input *in)
@@ -272,6 +273,7 @@ static void timer_cb(void *arg)
 			apply(p, o);
 	}
 	rearm(p);
+	bgp_bfd_link_after_event(p);
 }
 
 /* --- routes ---------------------------------------------------------------------------------------- */

@@ -51,6 +51,7 @@ struct bgp_peer {
 	struct timer *gshut_timer;     /* withdraws everything when it fires; NULL until requested */
 	struct bfd_session *bfd;       /* when cfg.bfd (bfd_link.c) */
 	bool bfd_held;                 /* strict mode: stopped or not started until BFD is Up */
+	bool bfd_connect_pending;      /* BFD came Up while opening: retry at once if that fails */
 };
 
 /* Creates the peer and starts it (ManualStart). cfg is copied. */

@@ -379,24 +379,55 @@ static void test_connect_now(void **state)
 	/* Idle and stopped (never started, or ManualStop): stays so. */
 	assert_int_equal(ev(&f, BGP_EV_CONNECT_NOW).actions, 0);
 	assert_int_equal(f.state, BGP_ST_IDLE);
-	/* Idle in the backoff: starts now. */
+	/* Idle in a long backoff (third failure: 8 s): at least idle_hold_time (2 s) into the
+	 * wait, it starts now. */
 	ev(&f, BGP_EV_MANUAL_START);
+	for (int i = 0; i < 3; i++) {
+		ev(&f, BGP_EV_TCP_FAILS);
+		advance(in_s(&f.idle_hold));
+		tick_all(&f, NULL);
+	}
 	ev(&f, BGP_EV_TCP_FAILS);
-	assert_true(f.idle_hold.on);
+	assert_int_equal(in_s(&f.idle_hold), 16);
+	advance(3);
 	struct bgp_fsm_out o = ev(&f, BGP_EV_CONNECT_NOW);
 	assert_int_equal(o.actions, BGP_ACT_CONNECT);
 	assert_int_equal(f.state, BGP_ST_CONNECT);
 	assert_false(f.idle_hold.on);
-	/* Connect: the attempt is dropped and made again, ConnectRetry restarted. */
+	/* Sooner than that the wait is only cut to 2 s after it began: a peer that just closed
+	 * the session gets the time to clear it. */
+	ev(&f, BGP_EV_TCP_FAILS);
+	assert_int_equal(in_s(&f.idle_hold), 32);
+	advance(1);
+	assert_int_equal(ev(&f, BGP_EV_CONNECT_NOW).actions, 0);
+	assert_int_equal(f.state, BGP_ST_IDLE);
+	assert_int_equal(in_s(&f.idle_hold), 1);
+	advance(1);
+	assert_int_equal(tick_all(&f, NULL), BGP_ACT_CONNECT);
+	assert_int_equal(f.state, BGP_ST_CONNECT);
+	/* Connect: after 2 s the attempt is dropped and made again, ConnectRetry restarted. */
 	advance(60);
 	o = ev(&f, BGP_EV_CONNECT_NOW);
 	assert_int_equal(o.actions, BGP_ACT_CLOSE | BGP_ACT_CONNECT);
 	assert_int_equal(f.state, BGP_ST_CONNECT);
 	assert_int_equal(in_s(&f.connect_retry), 120);
-	/* Active after a failed OpenSent, waiting for ConnectRetry: connects now. */
+	/* ... and an attempt younger than 2 s is given until then. */
+	advance(1);
+	assert_int_equal(ev(&f, BGP_EV_CONNECT_NOW).actions, 0);
+	assert_int_equal(in_s(&f.connect_retry), 1);
+	/* Active after a failed OpenSent, waiting for ConnectRetry (120 s): cut to 2 s after the
+	 * failure, or now when that is past. */
 	ev(&f, BGP_EV_TCP_CONNECTED);
 	ev(&f, BGP_EV_TCP_FAILS);
 	assert_int_equal(f.state, BGP_ST_ACTIVE);
+	assert_int_equal(in_s(&f.connect_retry), 120);
+	assert_int_equal(ev(&f, BGP_EV_CONNECT_NOW).actions, 0);
+	assert_int_equal(in_s(&f.connect_retry), 2);
+	advance(2);
+	assert_int_equal(tick_all(&f, NULL), BGP_ACT_CONNECT);
+	assert_int_equal(f.state, BGP_ST_CONNECT);
+	ev(&f, BGP_EV_TCP_CONNECTED);
+	ev(&f, BGP_EV_TCP_FAILS);
 	advance(5);
 	o = ev(&f, BGP_EV_CONNECT_NOW);
 	assert_int_equal(o.actions, BGP_ACT_CONNECT);
@@ -412,13 +443,16 @@ static void test_connect_now(void **state)
 	assert_int_equal(f.state, BGP_ST_ESTABLISHED);
 	/* Idle after ManualStop: stays stopped. */
 	ev(&f, BGP_EV_MANUAL_STOP);
+	advance(10);
 	assert_int_equal(ev(&f, BGP_EV_CONNECT_NOW).actions, 0);
 	assert_int_equal(f.state, BGP_ST_IDLE);
 	/* Passive in Active: only the peer connects. */
 	init(&f, true);
 	ev(&f, BGP_EV_MANUAL_START);
+	advance(10);
 	assert_int_equal(ev(&f, BGP_EV_CONNECT_NOW).actions, 0);
 	assert_int_equal(f.state, BGP_ST_ACTIVE);
+	assert_int_equal(in_s(&f.connect_retry), 110);
 }
 
 static void test_unexpected_messages(void **state)

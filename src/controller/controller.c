@@ -53,6 +53,7 @@ struct controller {
 	/* what ctl_report.h reports */
 	struct ctl_counters counters;
 	bool config_stale;               /* the latest configuration was refused */
+	bool config_absent;              /* the config objects were listed and none exists */
 	char *config_error;              /* why, while stale */
 	double config_last_reload;       /* wall clock of the last successful load */
 	monotime last_progress;          /* the work queue last moved */
@@ -307,6 +308,7 @@ static void config_changed(void *arg)
 {
 	struct controller *ctl = arg;
 	enum cfg_mode mode = cfg_source_mode(ctl->cfg);
+	ctl->config_absent = mode == CFG_MODE_NONE;
 	if (mode == CFG_MODE_NONE) {
 		log_warn("controller", ctl->model ? "configuration missing, keeping the last one"
 			 : "no configuration yet: neither the ConfigMap nor metallb.io objects exist",
@@ -572,6 +574,7 @@ void controller_state(const struct controller *ctl, struct ctl_state *out)
 	out->config_source = ctl->model ? cfg_mode_name(ctl->mode) : "none";
 	out->config_loaded = ctl->model != NULL;
 	out->config_stale = ctl->config_stale;
+	out->config_absent = ctl->config_absent && !ctl->model;
 	out->config_error = ctl->config_error;
 	out->config_last_reload = ctl->config_last_reload;
 	out->services = k8s_store_count(k8s_informer_store(ctl->svcs));

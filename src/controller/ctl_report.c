@@ -234,16 +234,22 @@ bool ctl_check_synced(const struct ctl_state *st, char *why, size_t why_len)
 	return false;
 }
 
+/*
+ * Ready with a valid configuration in force, and also with none at all (listed, nothing there):
+ * that is a valid, empty configuration -- a fresh install before the user adds pools -- and
+ * MetalLB's install guide waits for the Pods to be Ready before it applies the configuration.
+ */
 bool ctl_check_config(const struct ctl_state *st, char *why, size_t why_len)
 {
-	if (st->config_loaded && !st->config_stale)
-		return true;
-	if (st->config_stale)
+	if (st->config_stale) {
 		snprintf(why, why_len, "latest configuration refused (%s)%s",
 			 st->config_error ? st->config_error : "invalid",
 			 st->config_loaded ? ", the previous one stays in force" : "");
-	else
-		snprintf(why, why_len, "no configuration loaded yet");
+		return false;
+	}
+	if (st->config_loaded || st->config_absent)
+		return true;
+	snprintf(why, why_len, "no configuration loaded yet");
 	return false;
 }
 

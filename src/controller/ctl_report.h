@@ -61,6 +61,7 @@ struct ctl_state {
 	const char *config_source;   /* "none", "configmap" or "crds" */
 	bool config_loaded;          /* a valid configuration is in force */
 	bool config_stale;           /* the latest one was refused (config_error says why) */
+	bool config_absent;          /* none exists yet (listed, nothing there): an empty config */
 	const char *config_error;    /* NULL unless stale */
 	double config_last_reload;   /* wall-clock seconds of the last successful load; 0: never */
 	size_t services;             /* Services in the informer */

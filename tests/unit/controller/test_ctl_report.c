@@ -223,6 +223,8 @@ static void test_health_verdicts(void **state)
 	st.config_stale = false;
 	assert_false(ctl_check_config(&st, why, sizeof(why)));
 	assert_string_equal(why, "no configuration loaded yet");
+	st.config_absent = true;   /* listed, none exists: an empty configuration, ready */
+	assert_true(ctl_check_config(&st, why, sizeof(why)));
 
 	st = a_state();
 	st.leader_known = false;

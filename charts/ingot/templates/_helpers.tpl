@@ -4,6 +4,14 @@ app.kubernetes.io/name: ingot
 app.kubernetes.io/component: {{ . }}
 {{- end }}
 
+{{/* Pod labels: ours, plus MetalLB's (app=metallb, component=...), so scripts written for
+MetalLB, such as its install guide's `kubectl wait --selector=app=metallb`, find ingot's Pods. */}}
+{{- define "ingot.podLabels" -}}
+{{ include "ingot.labels" . }}
+app: metallb
+component: {{ . }}
+{{- end }}
+
 {{/* The image reference. */}}
 {{- define "ingot.image" -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}

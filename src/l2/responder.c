@@ -3,6 +3,8 @@
  * address set, and the announcement schedule. Frames are parsed and built by arp.c (RFC 826,
  * RFC 5227 3) and ndp.c (RFC 4861 7.1.1, 7.2.4, 7.2.6); this file decides whom to answer. The
  * solicited-node group of each owned IPv6 address is joined as RFC 4861 7.2.1 asks of a node.
+ * Counters are kept per interface and per owned IP (struct ip_stats, shared by the interfaces
+ * owning the same IP, so moving an IP between interfaces does not reset its counts).
  */
 #include "l2/responder.h"
 
@@ -27,9 +29,18 @@
 
 struct l2_if;
 
+/* Counters of one owned IP; one per IP, however many interfaces own it. */
+struct ip_stats {
+	ip_addr ip;
+	unsigned refs;             /* owned entries pointing here; freed at zero */
+	struct l2_ip_counters c;
+	struct ip_stats *next;
+};
+
 struct owned {
 	ip_addr ip;
 	struct l2_if *li;
+	struct ip_stats *stats;    /* a reference, dropped in owned_remove() */
 	struct timer *timer;       /* next announcement */
 	unsigned burst_left;       /* announcements left in the burst */
 };
@@ -53,6 +64,11 @@ static struct {
 	 * is flushed before on_readable returns. Static, not on the stack: 70 KiB. */
 	struct rawsock_rx rx;
 	struct rawsock_tx tx;
+	/* Which IP each queued reply answers for (tx_for[i] goes with tx.frame[i]), so a reply is
+	 * counted only once sendmmsg has taken it. Owned entries cannot go away while replies are
+	 * queued: the batch is flushed before on_readable returns to the loop. */
+	struct ip_stats *tx_for[RAWSOCK_BATCH];
+	struct ip_stats *ipstats;
 } R;
 
 struct l2_config l2_config_default(void)
@@ -69,6 +85,38 @@ void l2_responder_init(const struct l2_config *cfg)
 {
 	R.cfg = *cfg;
 	R.ifs = NULL;
+	R.ipstats = NULL;
+}
+
+/* The counters of ip, created at zero if no interface owns it yet; takes a reference. */
+static struct ip_stats *ipstats_get(const ip_addr *ip)
+{
+	for (struct ip_stats *st = R.ipstats; st; st = st->next) {
+		if (ip_addr_eq(&st->ip, ip)) {
+			st->refs++;
+			return st;
+		}
+	}
+	struct ip_stats *st = XNEW(struct ip_stats);
+	st->ip = *ip;
+	st->refs = 1;
+	st->next = R.ipstats;
+	R.ipstats = st;
+	return st;
+}
+
+/* Drops a reference; the last one forgets the IP's counters. */
+static void ipstats_put(struct ip_stats *st)
+{
+	if (--st->refs > 0)
+		return;
+	for (struct ip_stats **pp = &R.ipstats; *pp; pp = &(*pp)->next) {
+		if (*pp == st) {
+			*pp = st->next;
+			break;
+		}
+	}
+	free(st);
 }
 
 static const char *fmt_ip(const ip_addr *ip, char buf[IP_ADDR_STRLEN])
@@ -93,6 +141,12 @@ static bool send_frame(struct l2_if *li, const wbuf *w)
 	return false;
 }
 
+static void count_gratuitous(struct owned *o)
+{
+	o->li->counters.gratuitous_sent++;
+	o->stats->c.gratuitous++;
+}
+
 static void announce(struct owned *o)
 {
 	struct l2_if *li = o->li;
@@ -102,16 +156,16 @@ static void announce(struct owned *o)
 		w = wbuf_make(buf, sizeof(buf));
 		arp_build_gratuitous_request(&w, &o->ip, &li->mac);
 		if (send_frame(li, &w))
-			li->counters.gratuitous_sent++;
+			count_gratuitous(o);
 		w = wbuf_make(buf, sizeof(buf));
 		arp_build_gratuitous_reply(&w, &o->ip, &li->mac);
 		if (send_frame(li, &w))
-			li->counters.gratuitous_sent++;
+			count_gratuitous(o);
 	} else {
 		w = wbuf_make(buf, sizeof(buf));
 		ndp_build_unsolicited_na(&w, &o->ip, &li->mac);
 		if (send_frame(li, &w))
-			li->counters.gratuitous_sent++;
+			count_gratuitous(o);
 	}
 }
 
@@ -175,6 +229,7 @@ static void owned_add(struct l2_if *li, const ip_addr *ip)
 	struct owned *o = XNEW(struct owned);
 	o->ip = *ip;
 	o->li = li;
+	o->stats = ipstats_get(ip);
 	o->timer = timer_new(on_announce_timer, o);
 	if (li->n_owned == li->cap_owned) {
 		li->cap_owned = li->cap_owned ? 2 * li->cap_owned : 8;
@@ -193,6 +248,7 @@ static void owned_remove(struct l2_if *li, size_t i)
 	log_info(COMPONENT, "stopped announcing", "iface=%s ip=%s", li->name, fmt_ip(&o->ip, ipbuf));
 	group_membership(li, &o->ip, false);
 	timer_free(o->timer);
+	ipstats_put(o->stats);
 	free(o);
 	li->owned[i] = li->owned[--li->n_owned];
 }
@@ -216,6 +272,12 @@ static void flush_replies(struct l2_if *li)
 		return;
 	size_t sent = rawsock_tx_flush(li->fd, &R.tx);
 	li->counters.replies_sent += sent;
+	/* sendmmsg sends in order: the first `sent` frames went out. */
+	for (size_t i = 0; i < queued; i++) {
+		if (i < sent)
+			R.tx_for[i]->c.replies++;
+		R.tx_for[i] = NULL;
+	}
 	if (sent < queued) {
 		li->counters.errors += queued - sent;
 		log_rl(&rl, LOGL_WARN, COMPONENT, "send failed", "iface=%s error=%s dropped=%zu",
@@ -234,10 +296,12 @@ static wbuf reply_buf(struct l2_if *li)
 	return wbuf_make(slot, RAWSOCK_TX_FRAME);
 }
 
-static void queue_reply(struct l2_if *li, const wbuf *w)
+/* Queues the reply written into reply_buf()'s slot; st: the IP it answers for. */
+static void queue_reply(struct l2_if *li, const wbuf *w, struct ip_stats *st)
 {
 	if (!wbuf_ok(w))
 		log_fatal(COMPONENT, "frame does not fit its buffer", "iface=%s", li->name);
+	R.tx_for[R.tx.n] = st;
 	rawsock_tx_commit(&R.tx, wbuf_len(w));
 }
 
@@ -272,11 +336,13 @@ static void handle_arp(struct l2_if *li, rbuf frame)
 		return;
 	}
 	li->counters.requests_seen++;
-	if (!owned_find(li, &req.target_ip))
+	struct owned *o = owned_find(li, &req.target_ip);
+	if (!o)
 		return;
+	o->stats->c.requests++;
 	wbuf w = reply_buf(li);
 	arp_build_reply(&w, &req, &li->mac);
-	queue_reply(li, &w);
+	queue_reply(li, &w, o->stats);
 }
 
 static void handle_ns(struct l2_if *li, rbuf frame)
@@ -290,11 +356,13 @@ static void handle_ns(struct l2_if *li, rbuf frame)
 		return;
 	}
 	li->counters.requests_seen++;
-	if (!owned_find(li, &ns.target))
+	struct owned *o = owned_find(li, &ns.target);
+	if (!o)
 		return;
+	o->stats->c.requests++;
 	wbuf w = reply_buf(li);
 	ndp_build_na(&w, &ns, &li->mac);
-	queue_reply(li, &w);
+	queue_reply(li, &w, o->stats);
 }
 
 static void handle_frame(struct l2_if *li, rbuf frame)
@@ -471,6 +539,12 @@ void l2_counters_total(struct l2_counters *out)
 		out->errors += li->counters.errors;
 		out->dropped += li->counters.dropped;
 	}
+}
+
+void l2_owned_foreach(l2_owned_fn fn, void *arg)
+{
+	for (struct ip_stats *st = R.ipstats; st; st = st->next)
+		fn(arg, &st->ip, &st->c);
 }
 
 void l2_responder_shutdown(void)

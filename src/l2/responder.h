@@ -60,4 +60,22 @@ void l2_interface_changed(int ifindex);
 bool l2_counters_get(int ifindex, struct l2_counters *out);
 void l2_counters_total(struct l2_counters *out);
 
+/*
+ * Counters of one owned service IP, summed over every interface that answers for it: what
+ * MetalLB exposes as metallb_layer2_{requests_received,responses_sent,gratuitous_sent}{ip}. They
+ * start at zero when the IP is first owned on some interface and are forgotten when no interface
+ * owns it any more (a later takeover starts again from zero, which Prometheus' rate() reads as a
+ * counter reset).
+ */
+struct l2_ip_counters {
+	uint64_t requests;     /* well-formed ARP requests and NS asking for this IP */
+	uint64_t replies;      /* replies to them that the kernel accepted (sendmmsg counted them) */
+	uint64_t gratuitous;   /* gratuitous ARP frames (each form counts) and unsolicited NAs */
+};
+
+/* Calls fn once per IP owned on at least one interface, in no particular order. fn must not
+ * change the owned sets; ip and c are valid only during the call. */
+typedef void (*l2_owned_fn)(void *arg, const ip_addr *ip, const struct l2_ip_counters *c);
+void l2_owned_foreach(l2_owned_fn fn, void *arg);
+
 #endif

@@ -1,10 +1,25 @@
 /*
- * The speaker's /metrics, /healthz and /readyz (spkd.h; served by ops/http.h). Gauges are
- * computed at scrape time from the daemon's current decision and the BGP sessions, under
- * MetalLB's names where MetalLB has one:
+ * The speaker's /metrics, /healthz and /readyz (spkd.h; served by ops/http.h). Every series is
+ * computed at scrape time from the daemon's current decision, the BGP sessions' status and the
+ * layer-2 responder's counters, under MetalLB's names where the meaning is MetalLB's. Names
+ * promtool's lint rejects (a counter without _total, a gauge with it) are untyped (ops/metrics.h).
  *   metallb_bgp_session_up{peer}                 1 when the session is Established
  *   metallb_bgp_announced_prefixes_total{peer}   prefixes advertised to the peer (untyped: a
- *                                                gauge under MetalLB's name, see ops/metrics.h)
+ *                                                gauge under MetalLB's name)
+ *   metallb_bgp_updates_total{peer}              UPDATE messages sent (counter; MetalLB native
+ *                                                and FRR mode alike)
+ *   metallb_bgp_updates_total_received{peer}     UPDATE messages received (untyped counter)
+ *   metallb_bgp_total_sent{peer}                 BGP messages of every type sent (untyped counter)
+ *   metallb_bgp_total_received{peer}             BGP messages of every type received (untyped)
+ *                                                These three are MetalLB's FRR-mode names; the
+ *                                                counts are per peer, across its sessions.
+ *   metallb_layer2_requests_received{ip}         ARP requests / NS for an owned IP (untyped
+ *                                                counter, as the two below)
+ *   metallb_layer2_responses_sent{ip}            replies to them the kernel took
+ *   metallb_layer2_gratuitous_sent{ip}           gratuitous ARP frames and unsolicited NAs
+ *                                                A layer-2 IP's series exist while this node owns
+ *                                                it (MetalLB keeps them until it restarts; ingot
+ *                                                drops them so churning IPs do not pile up).
  *   metallb_speaker_announced{ip,node,protocol,service}  1 per IP this node announces
  *   ingot_speaker_api_server_reachable           0 while the API server is away (k8s mode)
  * Ready once the first decision has been applied.
@@ -14,6 +29,7 @@
 
 #include "bgp/bgp.h"
 #include "core/xalloc.h"
+#include "l2/responder.h"
 #include "ops/health.h"
 #include "ops/http.h"
 #include "ops/metrics.h"
@@ -25,6 +41,8 @@ struct spkd_ops {
 	struct health *h;
 	struct ops_http *http;
 	struct metric_family *session_up, *prefixes, *announced, *api;
+	struct metric_family *updates_out, *updates_in, *msgs_out, *msgs_in;
+	struct metric_family *l2_requests, *l2_replies, *l2_gratuitous;
 	struct metric_series **series;   /* made at the last scrape, removed at the next */
 	size_t nseries;
 	bool (*api_ok)(void *arg);
@@ -50,6 +68,16 @@ static void announced(struct spkd_ops *o, const ip_addr *ip, const char *node, c
 	}
 }
 
+static void l2_ip(void *arg, const ip_addr *ip, const struct l2_ip_counters *c)
+{
+	struct spkd_ops *o = arg;
+	char text[IP_ADDR_STRLEN];
+	ip_addr_format(ip, text, sizeof(text));
+	keep(o, metric_series(o->l2_requests, METRIC_LABELS(text)), (double)c->requests);
+	keep(o, metric_series(o->l2_replies, METRIC_LABELS(text)), (double)c->replies);
+	keep(o, metric_series(o->l2_gratuitous, METRIC_LABELS(text)), (double)c->gratuitous);
+}
+
 static void collect(void *arg)
 {
 	struct spkd_ops *o = arg;
@@ -64,7 +92,12 @@ static void collect(void *arg)
 		keep(o, metric_series(o->session_up, METRIC_LABELS(name)),
 		     strcmp(st.state_name, "Established") == 0);
 		keep(o, metric_series(o->prefixes, METRIC_LABELS(name)), (double)st.prefixes_advertised);
+		keep(o, metric_series(o->updates_out, METRIC_LABELS(name)), (double)st.updates_out);
+		keep(o, metric_series(o->updates_in, METRIC_LABELS(name)), (double)st.updates_in);
+		keep(o, metric_series(o->msgs_out, METRIC_LABELS(name)), (double)st.msgs_out);
+		keep(o, metric_series(o->msgs_in, METRIC_LABELS(name)), (double)st.msgs_in);
 	}
+	l2_owned_foreach(l2_ip, o);
 	const struct spk_decision *dec = spkd_decision(o->d);
 	if (dec) {
 		for (size_t i = 0; i < dec->nowned; i++)
@@ -112,6 +145,26 @@ struct spkd_ops *spkd_ops_new(const char *listen, struct spkd *d, bool (*api_ok)
 				      "Number of prefixes currently being advertised on the BGP "
 				      "session",
 				      METRIC_LABELS("peer"));
+	o->updates_out = metrics_counter(o->m, "metallb_bgp_updates_total",
+					 "Number of BGP UPDATE messages sent", METRIC_LABELS("peer"));
+	o->updates_in = metrics_untyped(o->m, "metallb_bgp_updates_total_received",
+					"Number of BGP UPDATE messages received",
+					METRIC_LABELS("peer"));
+	o->msgs_out = metrics_untyped(o->m, "metallb_bgp_total_sent",
+				      "Number of total BGP messages sent", METRIC_LABELS("peer"));
+	o->msgs_in = metrics_untyped(o->m, "metallb_bgp_total_received",
+				     "Number of total BGP messages received", METRIC_LABELS("peer"));
+	o->l2_requests = metrics_untyped(o->m, "metallb_layer2_requests_received",
+					 "Number of layer2 requests received for owned IPs",
+					 METRIC_LABELS("ip"));
+	o->l2_replies = metrics_untyped(o->m, "metallb_layer2_responses_sent",
+					"Number of layer2 responses sent for owned IPs in response "
+					"to requests",
+					METRIC_LABELS("ip"));
+	o->l2_gratuitous = metrics_untyped(o->m, "metallb_layer2_gratuitous_sent",
+					   "Number of gratuitous layer2 packets sent for owned IPs as "
+					   "a result of failovers",
+					   METRIC_LABELS("ip"));
 	o->announced = metrics_gauge(o->m, "metallb_speaker_announced",
 				     "Services being announced from this node",
 				     METRIC_LABELS("ip", "node", "protocol", "service"));

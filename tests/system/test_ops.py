@@ -36,7 +36,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1].parent
 
 # MetalLB v0.16.1's metric families and their types there (internal/allocator/stats.go,
-# internal/layer2/stats.go, internal/bgp/native/stats.go, internal/k8s/controllers/stats.go, speaker/main.go).
+# internal/layer2/stats.go, internal/bgp/native/stats.go, internal/k8s/controllers/stats.go, speaker/main.go,
+# and the FRR-mode sidecar's frr-tools/metrics/collector/{bgp,bfd}.go).
 METALLB_TYPES = {
     "metallb_allocator_addresses_total": "gauge",
     "metallb_allocator_addresses_in_use_total": "gauge",
@@ -57,6 +58,24 @@ METALLB_TYPES = {
     "metallb_k8s_client_config_stale_bool": "gauge",
     "metallb_k8s_client_updates_total": "counter",
     "metallb_k8s_client_update_errors_total": "counter",
+    # FRR mode (labels {peer, vrf} there)
+    "metallb_bgp_opens_sent": "counter",
+    "metallb_bgp_opens_received": "counter",
+    "metallb_bgp_notifications_sent": "counter",
+    "metallb_bgp_updates_total_received": "counter",
+    "metallb_bgp_keepalives_sent": "counter",
+    "metallb_bgp_keepalives_received": "counter",
+    "metallb_bgp_route_refresh_sent": "counter",
+    "metallb_bgp_total_sent": "counter",
+    "metallb_bgp_total_received": "counter",
+    "metallb_bfd_session_up": "gauge",
+    "metallb_bfd_control_packet_input": "counter",
+    "metallb_bfd_control_packet_output": "counter",
+    "metallb_bfd_echo_packet_input": "counter",
+    "metallb_bfd_echo_packet_output": "counter",
+    "metallb_bfd_session_up_events": "counter",
+    "metallb_bfd_session_down_events": "counter",
+    "metallb_bfd_zebra_notifications": "counter",
 }
 
 
@@ -284,9 +303,17 @@ def test_speaker_metrics_promtool_clean_with_metallb_names(topology, bird, ingot
     promtool_clean(body)
     found = check_metallb_families(body)
     assert found >= {"metallb_bgp_session_up", "metallb_bgp_announced_prefixes_total",
-                     "metallb_speaker_announced"}
+                     "metallb_speaker_announced", "metallb_bgp_updates_total",
+                     "metallb_bgp_updates_total_received", "metallb_bgp_total_sent",
+                     "metallb_bgp_total_received"}
     types = metric_types(body)
     assert types["metallb_bgp_announced_prefixes_total"] == "untyped"   # a gauge in MetalLB
+    assert types["metallb_bgp_updates_total"] == "counter"
+    assert types["metallb_bgp_total_sent"] == "untyped"                 # a counter without _total
+    # UPDATEs sent (at least the one announcing the Service), and every message sent counted too
+    updates = seedlab.metric_value(body, "metallb_bgp_updates_total", peer="peer1")
+    assert updates >= 1, body
+    assert seedlab.metric_value(body, "metallb_bgp_total_sent", peer="peer1") >= updates + 2, body
     # MetalLB's meaning: session state 1/0, prefixes currently advertised, 1 per announced Service IP
     assert seedlab.metric_value(body, "metallb_bgp_session_up", peer="peer1") == 1, body
     assert seedlab.metric_value(body, "metallb_bgp_announced_prefixes_total", peer="peer1") == 1, body

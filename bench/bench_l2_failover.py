@@ -293,7 +293,9 @@ class Bench:
                 if dead:
                     raise RuntimeError(f"{impl} exited on {dead}; see {self.work}/<node>/{impl}.log")
             else:
-                raise RuntimeError(f"{impl}: {owner} never answered for {VIP} (last: {dict(answered or {})})")
+                neigh = self.client.run(["ip", "neigh", "show", VIP], check=False).stdout.strip()
+                raise RuntimeError(f"{impl}: {owner} never answered for {VIP} (last: {dict(answered or {})}; "
+                                   f"client neighbour entry: {neigh or 'none'})")
             if impl == "ingot" and self.ingot_has_fd:
                 while not self.ingot_views_complete():
                     if time.monotonic() - t_start > 30:
@@ -318,6 +320,11 @@ class Bench:
             self.killer(owner, "up")
             for ns in self.nodes.values():
                 ns.run(["ip", "addr", "del", f"{VIP}/32", "dev", "eth0"], check=False)
+            # The dead node's responder may have lost its UDP thread: a reply sent while its link
+            # was down fails (ENETDOWN) and Node.serve_vip's responder does not survive that.
+            # A fresh one (by PID, the VIP taken off lo and put back) for the next round.
+            self.nodes[owner].unserve_vip(VIP)
+            self.nodes[owner].serve_vip(VIP, PORT)
         res.update(analyse(data, kill["t0"], owner))
         res["kill_took_ms"] = (kill["t1"] - kill["t0"]) * 1000
         return res
@@ -325,7 +332,16 @@ class Bench:
     def run(self) -> None:
         for i in range(1, self.args.rounds + 1):
             for impl in self.args.impls:
-                r = self.round(impl, i)
+                try:
+                    r = self.round(impl, i)
+                except (RuntimeError, TimeoutError, subprocess.TimeoutExpired, ValueError) as exc:
+                    # Counted as failed (no number), with the reason; the next round starts clean.
+                    r = {"impl": impl, "round": i, "owner": self.expected_owner(impl, NODES), "error": str(exc),
+                         "failover_ms": None, "gap_ms": None, "new_owner": None, "stable": True,
+                         "lost": 0, "sent": 0}
+                    print(f"  round {i:2} {impl:16} ERROR: {exc}", flush=True)
+                    self.rounds.append(r)
+                    continue
                 self.rounds.append(r)
                 fo = f"{r['failover_ms']:8.1f} ms" if r["failover_ms"] is not None else "  failed   "
                 gap = f"{r['gap_ms']:8.1f} ms" if r["gap_ms"] is not None else "    —      "

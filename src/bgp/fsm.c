@@ -512,10 +512,22 @@ struct bgp_fsm_out bgp_fsm_handle(struct bgp_fsm *f, const struct bgp_fsm_input 
 			break;
 		switch (ev) {
 		case BGP_EV_TCP_FAILS:
-			/* §8.2.2 OpenSent Event 18: close, restart ConnectRetryTimer, listen. */
 			out.actions |= BGP_ACT_CLOSE;
-			timer_start_jittered(f, &f->connect_retry, now, f->cfg.connect_retry_time);
-			change_state(f, BGP_ST_ACTIVE, ev, now, &out);
+			if (f->cfg.passive) {
+				/* §8.2.2 OpenSent Event 18: close, restart ConnectRetryTimer,
+				 * listen in Active. */
+				timer_start_jittered(f, &f->connect_retry, now,
+						     f->cfg.connect_retry_time);
+				change_state(f, BGP_ST_ACTIVE, ev, now, &out);
+			} else {
+				/* A router still clearing our previous session closes the new
+				 * connection before its OPEN; Active would then wait the whole
+				 * ConnectRetry (120 s) with nobody connecting back to a passive
+				 * router. As in Connect, go to Idle: the idle-hold backoff (2 s,
+				 * doubling) reconnects. §8: only the visible behaviour counts, and
+				 * the ConnectRetry value is a local matter (§8.2.2). */
+				change_state(f, BGP_ST_IDLE, ev, now, &out);
+			}
 			break;
 		case BGP_EV_OPEN:
 			take_open(f, in->neg);

@@ -330,6 +330,29 @@ static void test_passive(void **state)
 	assert_true(f.connect_retry.on);
 }
 
+/* The peer closes the connection before its OPEN (a router still clearing our last session):
+ * not the 120 s ConnectRetry wait of Active, but the idle-hold backoff. */
+static void test_opensent_failure_backs_off(void **state)
+{
+	struct bgp_fsm f;
+	init(&f, false);
+	ev(&f, BGP_EV_MANUAL_START);
+	ev(&f, BGP_EV_TCP_CONNECTED);
+	assert_int_equal(f.state, BGP_ST_OPENSENT);
+	struct bgp_fsm_out o = ev(&f, BGP_EV_TCP_FAILS);
+	assert_int_equal(o.actions, BGP_ACT_CLOSE);
+	assert_int_equal(f.state, BGP_ST_IDLE);
+	int64_t wait = in_s(&f.idle_hold);
+	assert_true(wait >= 1 && wait <= 2);
+	advance(wait);
+	assert_int_equal(tick_all(&f, NULL), BGP_ACT_CONNECT);
+	assert_int_equal(f.state, BGP_ST_CONNECT);
+	/* It keeps failing: the backoff grows instead of hammering the router. */
+	ev(&f, BGP_EV_TCP_CONNECTED);
+	ev(&f, BGP_EV_TCP_FAILS);
+	assert_true(in_s(&f.idle_hold) >= 3);
+}
+
 static void test_connect_retry(void **state)
 {
 	struct bgp_fsm f;
@@ -415,14 +438,14 @@ static void test_connect_now(void **state)
 	advance(1);
 	assert_int_equal(ev(&f, BGP_EV_CONNECT_NOW).actions, 0);
 	assert_int_equal(in_s(&f.connect_retry), 1);
-	/* Active after a failed OpenSent, waiting for ConnectRetry (120 s): cut to 2 s after the
-	 * failure, or now when that is past. */
+	/* Idle after a failed OpenSent, in the (grown) backoff: cut to 2 s after the failure, or
+	 * now when that is past. */
 	ev(&f, BGP_EV_TCP_CONNECTED);
 	ev(&f, BGP_EV_TCP_FAILS);
-	assert_int_equal(f.state, BGP_ST_ACTIVE);
-	assert_int_equal(in_s(&f.connect_retry), 120);
+	assert_int_equal(f.state, BGP_ST_IDLE);
+	assert_true(in_s(&f.idle_hold) > 2);
 	assert_int_equal(ev(&f, BGP_EV_CONNECT_NOW).actions, 0);
-	assert_int_equal(in_s(&f.connect_retry), 2);
+	assert_int_equal(in_s(&f.idle_hold), 2);
 	advance(2);
 	assert_int_equal(tick_all(&f, NULL), BGP_ACT_CONNECT);
 	assert_int_equal(f.state, BGP_ST_CONNECT);
@@ -747,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_manual_stop),
 		cmocka_unit_test(test_manual_stop_with_n_bit_is_hard_reset),
 		cmocka_unit_test(test_passive),
+		cmocka_unit_test(test_opensent_failure_backs_off),
 		cmocka_unit_test(test_connect_retry),
 		cmocka_unit_test(test_automatic_stop),
 		cmocka_unit_test(test_connect_now),

@@ -22,6 +22,8 @@ Announcers, one per node, started fresh for every round:
                    the Nodes' InternalIPs) when this build has one. Default timings (probe interval
                    100 ms, probe timeout 50 ms, 3 indirect checks, default suspicion multiplier).
                    The owner is MetalLB's election (lowest sha256("node#ip")).
+  ingot-tuned      the same with --ingot-tuned-args (default: a 10 ms protocol period, 5 ms probe
+                   timeout, the pace of keepalived's fastest adverts); only when --impls names it.
 
 A round: start the three announcers; wait until the client is answered by the expected owner (and,
 for ingot, until every node's `ingot status` shows the two others alive), then SETTLE s more; start
@@ -71,7 +73,7 @@ NODES = ["node1", "node2", "node3"]
 
 # Waits after the kill, per implementation: keepalived's Master_Down_Interval is
 # 3 x advert + (256 - priority)/256 x advert (3.61 s at advert_int 1, 36 ms at 0.01).
-WAIT_S = {"keepalived-0.01": 1.5, "keepalived-1": 5.0, "ingot": 5.0}
+WAIT_S = {"keepalived-0.01": 1.5, "keepalived-1": 5.0, "ingot": 5.0, "ingot-tuned": 5.0}
 KEEPALIVED_PRIO = {"node1": 150, "node2": 100, "node3": 50}
 
 # Runs inside a node namespace for the whole benchmark, so that killing a node costs no process
@@ -248,6 +250,8 @@ class Bench:
                     "--control-socket", self.control(name)]
             if self.ingot_has_fd:
                 argv += ["--ml-secret-key-path", self.key]
+            if impl == "ingot-tuned":
+                argv += self.args.ingot_tuned_args.split()
         return ns.popen(argv, log=log, process_group=0)
 
     def control(self, name: str) -> Path:
@@ -296,7 +300,7 @@ class Bench:
                 neigh = self.client.run(["ip", "neigh", "show", VIP], check=False).stdout.strip()
                 raise RuntimeError(f"{impl}: {owner} never answered for {VIP} (last: {dict(answered or {})}; "
                                    f"client neighbour entry: {neigh or 'none'})")
-            if impl == "ingot" and self.ingot_has_fd:
+            if impl.startswith("ingot") and self.ingot_has_fd:
                 while not self.ingot_views_complete():
                     if time.monotonic() - t_start > 30:
                         raise RuntimeError("ingot: the nodes never all saw each other alive")
@@ -382,16 +386,20 @@ class Bench:
                 print(f"| {impl} | {counts} | — | — | — | — |")
         print("\n(failed: no other node answered within the wait; unsettled: another node already answered "
               "between the probe's start and the kill, so the round measures no failover)")
-        ing = summ.get("ingot", {})
-        for impl, s in summ.items():
-            if not impl.startswith("keepalived") or "failover_median_ms" not in s:
+        for iname, ing in summ.items():
+            if not iname.startswith("ingot"):
                 continue
-            if "failover_median_ms" in ing:
-                print(f"ratio {impl} / ingot: failover median {s['failover_median_ms'] / ing['failover_median_ms']:.2f}x, "
-                      f"worst {s['failover_worst_ms'] / ing['failover_worst_ms']:.2f}x; client gap median "
-                      f"{s['gap_median_ms'] / ing['gap_median_ms']:.2f}x, worst {s['gap_worst_ms'] / ing['gap_worst_ms']:.2f}x")
-            elif "ingot" in summ:
-                print(f"ratio {impl} / ingot: none, ingot failed over in no round")
+            for impl, s in summ.items():
+                if not impl.startswith("keepalived") or "failover_median_ms" not in s:
+                    continue
+                if "failover_median_ms" not in ing:
+                    print(f"ratio {impl} / {iname}: none, {iname} failed over in no round")
+                    continue
+                print(f"ratio {impl} / {iname}: failover median "
+                      f"{s['failover_median_ms'] / ing['failover_median_ms']:.2f}x, worst "
+                      f"{s['failover_worst_ms'] / ing['failover_worst_ms']:.2f}x; client gap median "
+                      f"{s['gap_median_ms'] / ing['gap_median_ms']:.2f}x, worst "
+                      f"{s['gap_worst_ms'] / ing['gap_worst_ms']:.2f}x")
         for impl, note in self.notes.items():
             print(f"note ({impl}): {note}")
         load = Path("/proc/loadavg").read_text().split()[:3]
@@ -430,6 +438,8 @@ def main() -> int:
     p.add_argument("--ingot", type=Path, default=Path(os.environ.get("INGOT_BIN", REPO / "build" / "ingot")))
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--impls", default="keepalived-0.01,keepalived-1,ingot")
+    p.add_argument("--ingot-tuned-args", default="--ml-probe-interval-ms 10 --ml-probe-timeout-ms 5",
+                   help="extra `ingot run` flags of the ingot-tuned row (only run when --impls names it)")
     p.add_argument("--settle", type=float, default=3.0, help="seconds between first answer and the probe")
     p.add_argument("--wait", type=float, default=0.0, help="seconds after the kill (default: per implementation)")
     p.add_argument("--json", type=Path, help="also write every round here")
@@ -439,7 +449,7 @@ def main() -> int:
     bad = [i for i in args.impls if i not in WAIT_S]
     if bad:
         p.error(f"unknown implementation {bad}; known: {', '.join(WAIT_S)}")
-    if "ingot" in args.impls and not args.ingot.is_file():
+    if any(i.startswith("ingot") for i in args.impls) and not args.ingot.is_file():
         p.error(f"{args.ingot} not found")
     if os.geteuid() != 0:
         p.error("needs root (network namespaces)")

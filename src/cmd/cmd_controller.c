@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cmd/commands.h"
+#include "cmd/daemon.h"
 #include "controller/controller.h"
 #include "controller/ctl_ops.h"
 #include "core/log.h"
@@ -43,36 +44,27 @@ static void usage(FILE *out)
 		"  --configmap NAME      the legacy ConfigMap's name (default config)\n"
 		"  --lb-class C          handle only Services of this loadBalancerClass\n"
 		"                        (default: only Services without one)\n"
-		"  --log-format F        text or json (default text)\n"
-		"  --log-level L         debug, info, warn or error (default info)\n"
 		"  --leader-elect        run several replicas; one leads, through a Lease\n"
 		"  --lease-name N        the Lease's name (default ingot-controller)\n"
 		"  --identity ID         this replica's name in the Lease (default hostname_random)\n"
 		"  --lease-duration S    seconds (default 15)\n"
 		"  --renew-deadline S    seconds (default 10)\n"
 		"  --retry-period S      seconds (default 2)\n"
-		"  --metrics-addr A      serve /metrics, /healthz, /readyz on host:port (default: off)\n"
-		"  --control-socket P    answer `ingot status` on this unix socket (default: off)\n"
 		"  --ml-secret-name N    the speakers' memberlist Secret, created in the namespace\n"
 		"                        when missing, never overwritten (default memberlist)\n"
 		"  --no-ml-secret        do not create the memberlist Secret\n");
+	daemon_usage(out);
 }
-
-static struct controller *ctl;
-static bool stopping;
 
 static void stopped(void *arg)
 {
 	loop_stop();
 }
 
-static void on_signal(int signo, void *arg)
+/* SIGTERM: stop writing and release the Lease (controller_shutdown), then leave the loop. */
+static void stop(void *arg)
 {
-	if (stopping)
-		return;
-	stopping = true;
-	log_info("controller", "signal received, stopping", "signal=%d", signo);
-	controller_shutdown(ctl, stopped, NULL);
+	controller_shutdown(arg, stopped, NULL);
 }
 
 static bool parse_seconds(const char *text, monotime *out)
@@ -104,48 +96,44 @@ int cmd_controller(int argc, char **argv)
 		{ "namespace", required_argument, NULL, 'n' },
 		{ "configmap", required_argument, NULL, 'm' },
 		{ "lb-class", required_argument, NULL, 'C' },
-		{ "log-format", required_argument, NULL, 'f' },
-		{ "log-level", required_argument, NULL, 'l' },
+		DAEMON_LONGOPTS,
 		{ "leader-elect", no_argument, NULL, 'L' },
 		{ "lease-name", required_argument, NULL, 'N' },
 		{ "identity", required_argument, NULL, 'i' },
 		{ "lease-duration", required_argument, NULL, 'D' },
 		{ "renew-deadline", required_argument, NULL, 'R' },
 		{ "retry-period", required_argument, NULL, 'P' },
-		{ "metrics-addr", required_argument, NULL, 'M' },
-		{ "control-socket", required_argument, NULL, 'S' },
 		{ "ml-secret-name", required_argument, NULL, 's' },
 		{ "no-ml-secret", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *kubeconfig = NULL, *context = NULL, *identity = NULL;
-	const char *metrics_addr = NULL, *control_path = NULL;
+	struct daemon_opts d;
+	daemon_opts_defaults(&d);
 	struct ctl_options o = { .namespace = "metallb-system", .configmap = "config",
 				 .lease_name = "ingot-controller", .ml_secret_name = "memberlist" };
 	le_timing_default(&o.timing);
-	enum log_level level = LOGL_INFO;
-	enum log_format format = LOG_FORMAT_TEXT;
 	optind = 1;
-	int ch;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		bool ok = true;
+	int ch, li = 0;
+	while ((ch = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
+		enum daemon_opt_result r = daemon_option(&d, NULL, ch, longopts[li].name, optarg);
+		bool ok = r != DAEMON_OPT_BAD;
+		if (r != DAEMON_OPT_NOT_OURS)
+			ch = 0;
 		switch (ch) {
+		case 0: break;
 		case 'k': kubeconfig = optarg; break;
 		case 'c': context = optarg; break;
 		case 'n': o.namespace = optarg; break;
 		case 'm': o.configmap = optarg; break;
 		case 'C': o.lb_class = optarg; break;
-		case 'f': ok = log_format_parse(optarg, &format); break;
-		case 'l': ok = log_level_parse(optarg, &level); break;
 		case 'L': o.leader_elect = true; break;
 		case 'N': o.lease_name = optarg; break;
 		case 'i': identity = optarg; break;
 		case 'D': ok = parse_seconds(optarg, &o.timing.lease_duration); break;
 		case 'R': ok = parse_seconds(optarg, &o.timing.renew_deadline); break;
 		case 'P': ok = parse_seconds(optarg, &o.timing.retry_period); break;
-		case 'M': metrics_addr = optarg; break;
-		case 'S': control_path = optarg; break;
 		case 's': o.ml_secret_name = optarg; ok = *optarg != '\0'; break;
 		case 'X': o.ml_secret_name = NULL; break;
 		case 'h': usage(stdout); return 0;
@@ -165,7 +153,7 @@ int cmd_controller(int argc, char **argv)
 			"1.2 x retry-period\n");
 		return 2;
 	}
-	log_setup(level, format, stderr);
+	log_setup(d.level, d.format, stderr);
 	struct k8s_config cfg;
 	char err[K8S_ERRLEN];
 	if (!k8s_config_auto(kubeconfig, context, &cfg, err)) {
@@ -178,15 +166,16 @@ int cmd_controller(int argc, char **argv)
 	struct k8s_client *client = k8s_client_new(&cfg, NULL);
 	log_info("controller", "API server", "server=%s context=%s", cfg.server, cfg.context);
 	k8s_config_free(&cfg);
-	ctl = controller_new(client, &o);
+	struct controller *ctl = controller_new(client, &o);
 	struct ctl_ops *ops = NULL;
-	if (metrics_addr || control_path) {
+	if (d.metrics_addr || d.control_path) {
 		char oerr[256];
-		ops = ctl_ops_new(ctl, metrics_addr, control_path, oerr, sizeof(oerr));
+		ops = ctl_ops_new(ctl, d.metrics_addr, d.control_path, oerr, sizeof(oerr));
 		if (!ops) {
 			log_error("controller", "cannot open the operations endpoints",
 				  "metrics_addr=%s control_socket=%s reason=%s",
-				  metrics_addr ? metrics_addr : "", control_path ? control_path : "",
+				  d.metrics_addr ? d.metrics_addr : "",
+				  d.control_path ? d.control_path : "",
 				  oerr);
 			controller_free(ctl);
 			k8s_client_free(client);
@@ -195,16 +184,13 @@ int cmd_controller(int argc, char **argv)
 			return 1;
 		}
 	}
-	struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
-	struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
+	struct daemon_signals *sig = daemon_signals_new("controller", stop, ctl);
 	controller_start(ctl);
 	int rc = loop_run() == 0 ? 0 : 1;
 	ctl_ops_free(ops);
+	daemon_signals_free(sig);
 	controller_free(ctl);
-	ctl = NULL;
 	k8s_client_free(client);
-	sigwatch_free(term);
-	sigwatch_free(intr);
 	loop_free();
 	free(id);
 	log_info("controller", "stopped", "rc=%d", rc);

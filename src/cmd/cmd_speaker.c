@@ -25,6 +25,7 @@
 #include <stdlib.h>
 
 #include "cmd/commands.h"
+#include "cmd/daemon.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "k8s/client.h"
@@ -46,40 +47,20 @@ static void usage(FILE *out)
 		"  --lb-class C          handle only Services of this loadBalancerClass\n"
 		"                        (default: only Services without one)\n"
 		"  --gshut-wait S        on stop, announce with GRACEFUL_SHUTDOWN (RFC 8326) for S\n"
-		"                        seconds before withdrawing (default 0: withdraw at once)\n"
-		"  --metrics-addr A      serve /metrics, /healthz, /readyz on host:port (default: off)\n"
-		"  --control-socket P    answer `ingot status` on this unix socket (default: off)\n"
-		"  --ml-secret-key-path P  failure detection key: a file, or a directory with a file\n"
-		"                        `secretkey` (MetalLB's memberlist Secret; default\n"
-		"                        $METALLB_ML_SECRET_KEY_PATH; none: Node conditions decide)\n"
-		"  --ml-bind-addr A      failure detection address (default: this node's InternalIP,\n"
-		"                        else 0.0.0.0)\n"
-		"  --ml-bind-port N      failure detection UDP port (default 7946)\n"
-		"  --ml-probe-interval-ms N  protocol period (default 100)\n"
-		"  --ml-probe-timeout-ms N   direct probe timeout (default 50)\n"
-		"  --ml-indirect-checks N    members asked to probe indirectly (default 3)\n"
-		"  --ml-suspicion-mult N     suspicion timeout in protocol periods x log10(nodes)\n"
-		"                        (default 3)\n"
-		"  --ml-disable          no failure detection: Node conditions decide\n"
-		"  --log-format F        text or json (default text)\n"
-		"  --log-level L         debug, info, warn or error (default info)\n");
+		"                        seconds before withdrawing (default 0: withdraw at once)\n");
+	daemon_usage_ml(out);
+	daemon_usage(out);
 }
-
-static struct spkd_k8s *spk;
-static bool stopping;
 
 static void stopped(void *arg)
 {
 	loop_stop();
 }
 
-static void on_signal(int signo, void *arg)
+/* SIGTERM: withdraw (spkd_k8s_shutdown), then leave the loop. */
+static void stop(void *arg)
 {
-	if (stopping)
-		return;
-	stopping = true;
-	log_info("speaker", "signal received, stopping", "signal=%d", signo);
-	spkd_k8s_shutdown(spk, stopped, NULL);
+	spkd_k8s_shutdown(arg, stopped, NULL);
 }
 
 int cmd_speaker(int argc, char **argv)
@@ -92,35 +73,28 @@ int cmd_speaker(int argc, char **argv)
 		{ "configmap", required_argument, NULL, 'm' },
 		{ "lb-class", required_argument, NULL, 'C' },
 		{ "gshut-wait", required_argument, NULL, 'g' },
-		{ "metrics-addr", required_argument, NULL, 'M' },
-		{ "control-socket", required_argument, NULL, 'S' },
-		{ "log-format", required_argument, NULL, 'f' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "ml-secret-key-path", required_argument, NULL, 1000 },
-		{ "ml-bind-addr", required_argument, NULL, 1001 },
-		{ "ml-bind-port", required_argument, NULL, 1002 },
-		{ "ml-probe-interval-ms", required_argument, NULL, 1003 },
-		{ "ml-probe-timeout-ms", required_argument, NULL, 1004 },
-		{ "ml-indirect-checks", required_argument, NULL, 1005 },
-		{ "ml-suspicion-mult", required_argument, NULL, 1006 },
-		{ "ml-disable", no_argument, NULL, 1007 },
+		DAEMON_LONGOPTS,
+		DAEMON_ML_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *kubeconfig = NULL, *context = NULL;
 	struct spkd_k8s_options o = { .node_name = getenv("NODE_NAME"),
 				      .namespace = "metallb-system", .configmap = "config" };
-	const char *metrics_addr = NULL, *control_path = NULL;
-	enum log_level level = LOGL_INFO;
-	enum log_format format = LOG_FORMAT_TEXT;
+	struct daemon_opts d;
+	daemon_opts_defaults(&d);
 	optind = 1;
 	spkd_members_options_defaults(&o.ml);
 	int ch, li = 0;
 	while ((ch = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
-		bool ok = true;
+		enum daemon_opt_result r = daemon_option(&d, &o.ml, ch, longopts[li].name, optarg);
+		bool ok = r != DAEMON_OPT_BAD;
 		char *end = NULL;
 		long v;
+		if (r != DAEMON_OPT_NOT_OURS)
+			ch = 0;
 		switch (ch) {
+		case 0: break;
 		case 'N': o.node_name = optarg; break;
 		case 'k': kubeconfig = optarg; break;
 		case 'c': context = optarg; break;
@@ -132,14 +106,6 @@ int cmd_speaker(int argc, char **argv)
 			ok = end && !*end && v >= 0 && v <= 3600;
 			o.gshut_wait = (uint16_t)(ok ? v : 0);
 			break;
-		case 'f': ok = log_format_parse(optarg, &format); break;
-		case 'l': ok = log_level_parse(optarg, &level); break;
-		case 'M': metrics_addr = optarg; break;
-		case 1000: case 1001: case 1002: case 1003: case 1004: case 1005: case 1006:
-		case 1007:
-			ok = spkd_members_option(&o.ml, longopts[li].name, optarg);
-			break;
-		case 'S': control_path = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -154,7 +120,7 @@ int cmd_speaker(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	log_setup(level, format, stderr);
+	log_setup(d.level, d.format, stderr);
 	struct k8s_config cfg;
 	char err[K8S_ERRLEN];
 	if (!k8s_config_auto(kubeconfig, context, &cfg, err)) {
@@ -165,11 +131,11 @@ int cmd_speaker(int argc, char **argv)
 	struct k8s_client *client = k8s_client_new(&cfg, NULL);
 	log_info("speaker", "API server", "server=%s context=%s", cfg.server, cfg.context);
 	k8s_config_free(&cfg);
-	spk = spkd_k8s_new(client, &o);
+	struct spkd_k8s *spk = spkd_k8s_new(client, &o);
 	struct spkd_ops *ops = NULL;
-	if (metrics_addr) {
+	if (d.metrics_addr) {
 		char oerr[256];
-		ops = spkd_ops_new(metrics_addr, spkd_k8s_daemon(spk), spkd_k8s_api_ok, spk, oerr,
+		ops = spkd_ops_new(d.metrics_addr, spkd_k8s_daemon(spk), spkd_k8s_api_ok, spk, oerr,
 				   sizeof(oerr));
 		if (!ops)
 			log_error("speaker", "cannot serve metrics", "reason=%s", oerr);
@@ -177,26 +143,22 @@ int cmd_speaker(int argc, char **argv)
 			spkd_members_metrics(spkd_k8s_members(spk), spkd_ops_metrics(ops));
 	}
 	struct spkd_control *ctl = NULL;
-	if (control_path) {
+	if (d.control_path) {
 		char cerr[256];
-		ctl = spkd_control_new(control_path, spkd_k8s_daemon(spk), spkd_k8s_members(spk), cerr,
+		ctl = spkd_control_new(d.control_path, spkd_k8s_daemon(spk), spkd_k8s_members(spk), cerr,
 				       sizeof(cerr));
 		if (!ctl)
 			log_error("speaker", "cannot open the control socket", "path=%s reason=%s",
-				  control_path, cerr);
+				  d.control_path, cerr);
 	}
-	struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
-	struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	struct daemon_signals *sig = daemon_signals_new("speaker", stop, spk);
 	spkd_k8s_start(spk);
 	int rc = loop_run() == 0 ? 0 : 1;
 	spkd_control_free(ctl);
 	spkd_ops_free(ops);
+	daemon_signals_free(sig);
 	spkd_k8s_free(spk);
-	spk = NULL;
 	k8s_client_free(client);
-	sigwatch_free(term);
-	sigwatch_free(intr);
 	loop_free();
 	log_info("speaker", "stopped", "rc=%d", rc);
 	return rc;

@@ -101,7 +101,8 @@ struct bfd_status {
 	uint32_t tx_interval_us;            /* negotiated transmit interval */
 	uint32_t detect_time_us;            /* current Detection Time (0: none yet) */
 	uint64_t rx_packets, tx_packets, rx_dropped;
-	uint32_t up_count;
+	uint32_t up_count;                  /* times the session came Up */
+	uint32_t down_count;                /* times it left Up */
 };
 void bfd_session_status(const struct bfd_session *s, struct bfd_status *out);
 enum bfd_state bfd_session_state(const struct bfd_session *s);

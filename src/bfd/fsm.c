@@ -131,6 +131,8 @@ static void change_state(struct bfd_fsm *f, enum bfd_state to, enum bfd_diag dia
 	f->state = to;
 	f->local_diag = to == BFD_STATE_UP ? BFD_DIAG_NONE : diag;
 	f->transitions++;
+	if (from == BFD_STATE_UP)
+		f->down_count++;   /* to Down, or AdminDown when we stop */
 	log_info("bfd", "session state changed", "peer=%s from=%s to=%s diag=%s remote=%s",
 		 f->cfg.peer, bfd_state_name(from), bfd_state_name(to),
 		 bfd_diag_name(f->local_diag), bfd_state_name(f->remote_state));

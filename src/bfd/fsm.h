@@ -70,6 +70,7 @@ struct bfd_fsm {
 	/* counters */
 	uint64_t rx_packets, tx_packets;
 	uint32_t up_count, transitions;
+	uint32_t down_count;                /* times the session left Up (for any state) */
 };
 
 void bfd_fsm_init(struct bfd_fsm *f, const struct bfd_fsm_config *cfg, monotime now);

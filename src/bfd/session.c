@@ -539,6 +539,7 @@ void bfd_session_status(const struct bfd_session *s, struct bfd_status *out)
 	out->tx_packets = f->tx_packets;
 	out->rx_dropped = s->rx_dropped;
 	out->up_count = f->up_count;
+	out->down_count = f->down_count;
 }
 
 enum bfd_state bfd_session_state(const struct bfd_session *s)

@@ -163,6 +163,14 @@ void bgp_bfd_link_update(struct bgp_peer *p, const struct bgp_peer_config *cfg)
 		log_info("bgp", "BFD intervals changed", "peer=%s", p->name);
 }
 
+bool bgp_peer_bfd_status(const struct bgp_peer *p, struct bfd_status *out)
+{
+	if (!p->bfd)
+		return false;
+	bfd_session_status(p->bfd, out);
+	return true;
+}
+
 void bgp_bfd_link_close(struct bgp_peer *p)
 {
 	bfd_session_free(p->bfd);

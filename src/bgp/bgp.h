@@ -121,9 +121,16 @@ struct bgp_peer_status {
 	int state;                     /* enum bgp_state (bgp/fsm.h) */
 	const char *state_name;
 	uint32_t established_count;
-	uint64_t msgs_in, msgs_out;
-	uint64_t updates_in, updates_out;
+	uint64_t msgs_in, msgs_out;    /* messages of every type, across the peer's connections
+					* (a collision's second one included) */
+	uint64_t updates_in, updates_out;   /* End-of-RIB markers not counted out */
+	uint64_t opens_in, opens_out;
+	uint64_t notifications_in, notifications_out;
+	uint64_t keepalives_in, keepalives_out;
+	uint64_t route_refresh_in, route_refresh_out;   /* we never ask: out stays 0 */
 	size_t prefixes_advertised;
+	size_t prefixes_pending;       /* Established: prefixes to announce or withdraw not yet
+					* put in an UPDATE (bgp_ribout_pending); 0 otherwise */
 	uint8_t last_sent_code, last_sent_subcode;
 	uint8_t last_recv_code, last_recv_subcode;
 	uint32_t peer_as;              /* the peer's AS: configured, or learned from its OPEN (0:
@@ -131,8 +138,13 @@ struct bgp_peer_status {
 	uint16_t hold_time, keepalive_time;   /* negotiated, while OpenConfirm or Established */
 	bool graceful_shutdown;        /* bgp_peer_graceful_shutdown() was called */
 	bool gr_negotiated;            /* both sides sent the RFC 4724 capability */
+	bool has_bfd;                  /* a BFD session runs to the peer; then bfd is its status */
+	struct bfd_status bfd;
 };
 void bgp_peer_status(const struct bgp_peer *p, struct bgp_peer_status *out);
+/* The status of the peer's BFD session (bfd/bfd.h); false (out untouched) when it has none: no
+ * BFD profile, a VRF, or the session could not be created. */
+bool bgp_peer_bfd_status(const struct bgp_peer *p, struct bfd_status *out);
 size_t bgp_peer_count(const struct bgp_speaker *s);
 struct bgp_peer *bgp_peer_at(struct bgp_speaker *s, size_t i);
 

@@ -194,9 +194,33 @@ static enum bgp_family family_of(const ip_prefix *p)
 	return p->addr.family == IP_V6 ? BGP_FAM_IPV6_UNICAST : BGP_FAM_IPV4_UNICAST;
 }
 
-static bool family_on(const struct bgp_ribout_ctx *ctx, const ip_prefix *p)
+static bool family_on(uint8_t families, const ip_prefix *p)
 {
-	return (ctx->families & BGP_FAM_BIT(family_of(p))) != 0;
+	return (families & BGP_FAM_BIT(family_of(p))) != 0;
+}
+
+size_t bgp_ribout_pending(const struct bgp_ribout *r)
+{
+	/* The merge of bgp_ribout_sync(), counting instead of emitting. */
+	size_t n = 0, i = 0, j = 0;
+	while (i < r->nadv || j < r->nwant) {
+		if (j < r->nwant && !family_on(r->families, &r->want[j].prefix)) {
+			j++;
+			continue;
+		}
+		int c = i >= r->nadv ? 1 : j >= r->nwant ? -1
+							 : prefix_cmp(&r->adv[i].prefix, &r->want[j].prefix);
+		if (c < 0) {
+			n++;
+			i++;
+		} else if (c > 0) {
+			n++;
+			j++;
+		} else {
+			n += r->adv[i++].attrs != r->want[j++].attrs;
+		}
+	}
+	return n;
 }
 
 /* RFC 4271 §5.1: the attributes around one route for this session. */
@@ -317,6 +341,7 @@ static size_t announce(struct bgp_ribout *r, const struct bgp_ribout_ctx *ctx,
 size_t bgp_ribout_sync(struct bgp_ribout *r, const struct bgp_ribout_ctx *ctx, bgp_emit_fn emit,
 		       void *arg)
 {
+	r->families = ctx->families;
 	size_t cap = r->nadv + r->nwant;
 	ip_prefix *wd = cap ? xreallocarray(NULL, cap, sizeof(*wd)) : NULL;
 	struct ribout_entry *ann = cap ? xreallocarray(NULL, cap, sizeof(*ann)) : NULL;
@@ -325,7 +350,7 @@ size_t bgp_ribout_sync(struct bgp_ribout *r, const struct bgp_ribout_ctx *ctx, b
 	size_t i = 0, j = 0;
 	/* Merge the two sorted lists (§9.2: only the difference is sent). */
 	while (i < r->nadv || j < r->nwant) {
-		if (j < r->nwant && !family_on(ctx, &r->want[j].prefix)) {
+		if (j < r->nwant && !family_on(ctx->families, &r->want[j].prefix)) {
 			j++;
 			continue;
 		}

@@ -37,6 +37,7 @@ struct bgp_ribout {
 	size_t nwant;
 	struct ribout_entry *adv;        /* what the peer holds, sorted by prefix */
 	size_t nadv;
+	uint8_t families;                /* ctx->families of the last sync */
 };
 
 typedef void (*bgp_emit_fn)(void *arg, const uint8_t *msg, size_t len);
@@ -55,5 +56,9 @@ size_t bgp_ribout_sync(struct bgp_ribout *r, const struct bgp_ribout_ctx *ctx, b
 size_t bgp_ribout_refresh(struct bgp_ribout *r, const struct bgp_ribout_ctx *ctx,
 			  enum bgp_family family, bgp_emit_fn emit, void *arg);
 size_t bgp_ribout_advertised(const struct bgp_ribout *r);
+/* How many prefixes the next sync (with the families of the last one) would announce or
+ * withdraw: the wanted ones the peer does not hold or holds with other attributes, and those it
+ * holds that are no longer wanted. */
+size_t bgp_ribout_pending(const struct bgp_ribout *r);
 
 #endif

@@ -194,10 +194,38 @@ static bool conn_flush(struct bgp_conn *c)
 	return conn_flush_n(c, NULL);
 }
 
-static void send_msg(struct bgp_peer *p, struct bgp_conn *c, const uint8_t *msg, size_t len)
+/* Counts a message of the peer's by type (sent or received); UPDATEs are counted by the
+ * callers, which know whether it was an End-of-RIB. */
+static void count_type(struct bgp_peer *p, uint8_t type, bool out)
 {
+	switch (type) {
+	case BGP_MSG_OPEN:
+		(*(out ? &p->opens_out : &p->opens_in))++;
+		break;
+	case BGP_MSG_NOTIFICATION:
+		(*(out ? &p->notifications_out : &p->notifications_in))++;
+		break;
+	case BGP_MSG_KEEPALIVE:
+		(*(out ? &p->keepalives_out : &p->keepalives_in))++;
+		break;
+	case BGP_MSG_ROUTE_REFRESH:
+		(*(out ? &p->route_refresh_out : &p->route_refresh_in))++;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Queues one message of ours of the given type (counted when queued, as the peer would get it
+ * unless the connection fails). */
+static void send_msg(struct bgp_peer *p, struct bgp_conn *c, uint8_t type, const uint8_t *msg,
+		     size_t len)
+{
+	if (c->fd < 0)
+		return;
 	conn_queue(c, msg, len);
 	p->msgs_out++;
+	count_type(p, type, true);
 }
 
 static void send_open(struct bgp_peer *p, struct bgp_conn *c)
@@ -205,7 +233,7 @@ static void send_open(struct bgp_peer *p, struct bgp_conn *c)
 	uint8_t buf[BGP_MAX_MSG_LEN];
 	wbuf w = wbuf_make(buf, sizeof(buf));
 	bgp_open_encode(&w, &p->local_open);
-	send_msg(p, c, buf, wbuf_len(&w));
+	send_msg(p, c, BGP_MSG_OPEN, buf, wbuf_len(&w));
 }
 
 static void send_notification(struct bgp_peer *p, struct bgp_conn *c, uint8_t code,
@@ -217,7 +245,7 @@ static void send_notification(struct bgp_peer *p, struct bgp_conn *c, uint8_t co
 		bgp_notification_encode_hard_reset(&w, code, subcode, data, len);
 	else
 		bgp_notification_encode(&w, code, subcode, data, len);
-	send_msg(p, c, buf, wbuf_len(&w));
+	send_msg(p, c, BGP_MSG_NOTIFICATION, buf, wbuf_len(&w));
 	conn_flush(c);   /* best effort: the connection closes next */
 	log_info("bgp", "notification sent", "peer=%s code=%u subcode=%u hard_reset=%d reason=%s",
 		 p->name, code, subcode, hard_reset, bgp_error_name(code, subcode));
@@ -281,7 +309,9 @@ static void timer_cb(void *arg)
 static void emit_update(void *arg, const uint8_t *msg, size_t len)
 {
 	struct bgp_peer *p = arg;
-	send_msg(p, &p->cur, msg, len);
+	if (p->cur.fd < 0)
+		return;
+	send_msg(p, &p->cur, BGP_MSG_UPDATE, msg, len);
 	p->updates_out++;
 }
 
@@ -335,7 +365,7 @@ static void established(struct bgp_peer *p)
 		uint8_t buf[64];
 		wbuf w = wbuf_make(buf, sizeof(buf));
 		bgp_eor_encode(&w, (enum bgp_family)f);
-		send_msg(p, &p->cur, buf, wbuf_len(&w));
+		send_msg(p, &p->cur, BGP_MSG_UPDATE, buf, wbuf_len(&w));
 	}
 	log_info("bgp", "session established", "peer=%s asn=%u hold=%u updates=%zu prefixes=%zu "
 		 "restarting=%d", p->name, p->neg.peer_as, p->neg.hold_time, msgs,
@@ -437,7 +467,7 @@ static void apply(struct bgp_peer *p, struct bgp_fsm_out o)
 		uint8_t buf[BGP_HEADER_LEN];
 		wbuf w = wbuf_make(buf, sizeof(buf));
 		bgp_keepalive_encode(&w);
-		send_msg(p, &p->cur, buf, wbuf_len(&w));
+		send_msg(p, &p->cur, BGP_MSG_KEEPALIVE, buf, wbuf_len(&w));
 	}
 	if (o.actions & BGP_ACT_ESTABLISHED)
 		established(p);
@@ -580,6 +610,7 @@ static bool process_input(struct bgp_peer *p)
 			break;   /* the rest of the message is still on its way */
 		used += h.len;
 		p->msgs_in++;
+		count_type(p, h.type, false);   /* a message that fails to decode counts too */
 		struct bgp_msg m;
 		if (!bgp_msg_decode(&msg, &p->opts, &m, &err)) {
 			log_rl(&rl_remote, LOGL_WARN, "bgp", "bad message", "peer=%s code=%u subcode=%u "
@@ -705,6 +736,8 @@ static void pending_cb(int fd, int events, void *arg)
 		conn_close(c);
 		return;
 	}
+	p->msgs_in++;
+	count_type(p, m.type, false);
 	if (m.type != BGP_MSG_OPEN) {
 		/* RFC 6608 §4: anything but OPEN first is unexpected in OpenSent. */
 		if (m.type != BGP_MSG_NOTIFICATION)

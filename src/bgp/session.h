@@ -47,6 +47,8 @@ struct bgp_peer {
 	struct bgp_codec_opts opts;
 	struct bgp_ribout ribout;
 	uint64_t msgs_in, msgs_out, updates_in, updates_out;
+	uint64_t opens_in, opens_out, notifications_in, notifications_out;
+	uint64_t keepalives_in, keepalives_out, route_refresh_in, route_refresh_out;
 	bool gshut;                    /* RFC 8326 graceful shutdown requested (gshut.c) */
 	struct timer *gshut_timer;     /* withdraws everything when it fires; NULL until requested */
 	struct bfd_session *bfd;       /* when cfg.bfd (bfd_link.c) */

@@ -264,7 +264,18 @@ void bgp_peer_status(const struct bgp_peer *p, struct bgp_peer_status *out)
 	out->msgs_out = p->msgs_out;
 	out->updates_in = p->updates_in;
 	out->updates_out = p->updates_out;
+	out->opens_in = p->opens_in;
+	out->opens_out = p->opens_out;
+	out->notifications_in = p->notifications_in;
+	out->notifications_out = p->notifications_out;
+	out->keepalives_in = p->keepalives_in;
+	out->keepalives_out = p->keepalives_out;
+	out->route_refresh_in = p->route_refresh_in;
+	out->route_refresh_out = p->route_refresh_out;
 	out->prefixes_advertised = bgp_ribout_advertised(&p->ribout);
+	/* Down, the peer has no Adj-RIB-Out to be behind on. */
+	if (p->fsm.state == BGP_ST_ESTABLISHED)
+		out->prefixes_pending = bgp_ribout_pending(&p->ribout);
 	out->last_sent_code = p->fsm.last_sent_code;
 	out->last_sent_subcode = p->fsm.last_sent_subcode;
 	out->last_recv_code = p->fsm.last_recv_code;
@@ -274,4 +285,5 @@ void bgp_peer_status(const struct bgp_peer *p, struct bgp_peer_status *out)
 	out->keepalive_time = p->fsm.keepalive_time;
 	out->graceful_shutdown = p->gshut;
 	out->gr_negotiated = p->neg.gr;
+	out->has_bfd = bgp_peer_bfd_status(p, &out->bfd);
 }

@@ -289,6 +289,13 @@ static void test_established_without_bfd(void **state)
 	assert_int_equal(peer_status(s).state, BGP_ST_ESTABLISHED);
 	assert_int_not_equal(R.speaker_discr, 0);
 	assert_int_not_equal(R.last.state, BFD_STATE_UP);
+	/* The BFD session is there, never Up, sending its slow-start packets. */
+	struct bgp_peer_status st = peer_status(s);
+	assert_true(st.has_bfd);
+	assert_int_not_equal(st.bfd.state, BFD_STATE_UP);
+	assert_int_equal(st.bfd.up_count, 0);
+	assert_int_equal(st.bfd.down_count, 0);
+	assert_true(st.bfd.tx_packets >= 1);
 	close(fd);
 	bgp_speaker_free(s);
 	router_close();
@@ -309,6 +316,12 @@ static void test_bfd_down_drops_then_up_reconnects(void **state)
 	run_for(200);
 	assert_int_equal(R.last.state, BFD_STATE_UP);
 	assert_int_equal(peer_status(s).state, BGP_ST_ESTABLISHED);
+	struct bfd_status bs;
+	assert_true(bgp_peer_bfd_status(bgp_peer_at(s, 0), &bs));
+	assert_int_equal(bs.state, BFD_STATE_UP);
+	assert_int_equal(bs.up_count, 1);
+	assert_int_equal(bs.down_count, 0);
+	assert_true(bs.rx_packets >= 1 && bs.tx_packets >= 1);
 
 	/* BFD Down (the router falls silent): the session goes at once, Cease/BFD Down. */
 	R.talking = false;
@@ -316,6 +329,10 @@ static void test_bfd_down_drops_then_up_reconnects(void **state)
 	struct bgp_peer_status st = peer_status(s);
 	assert_int_equal(st.last_sent_code, 6);
 	assert_int_equal(st.last_sent_subcode, 10);
+	assert_true(st.has_bfd);
+	assert_int_not_equal(st.bfd.state, BFD_STATE_UP);
+	assert_int_equal(st.bfd.up_count, 1);
+	assert_int_equal(st.bfd.down_count, 1);
 	close(fd);
 	monotime t0 = mono_now();
 	/* While BFD is Down the session waits: no connection within the backoff (1.5-2 s). */

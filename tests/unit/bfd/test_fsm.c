@@ -87,6 +87,7 @@ static void test_three_way_handshake(void **state)
 	init(&f, 100, 100, 3, false);
 	bring_up(&f);
 	assert_int_equal(f.up_count, 1);
+	assert_int_equal(f.down_count, 0);
 	assert_int_equal(f.local_diag, BFD_DIAG_NONE);
 	assert_int_equal(f.remote_discr, REMOTE_DISCR);
 }
@@ -135,6 +136,7 @@ static void test_up_remote_down(void **state)
 	assert_int_equal(f.state, BFD_STATE_DOWN);
 	assert_int_equal(o.from, BFD_STATE_UP);
 	assert_int_equal(f.local_diag, BFD_DIAG_NEIGHBOR_DOWN);
+	assert_int_equal(f.down_count, 1);
 	/* Back to slow start. */
 	struct bfd_packet p;
 	bfd_fsm_packet(&f, false, now, &p);
@@ -156,11 +158,13 @@ static void test_remote_admin_down(void **state)
 	/* Down stays Down on AdminDown. */
 	struct bfd_fsm_out o = rx(&f, remote(BFD_STATE_ADMIN_DOWN, 1000, 100, 3));
 	assert_false(o.actions & BFD_ACT_STATE);
-	/* Init → Down on AdminDown too. */
+	/* Init → Down on AdminDown too; only leaving Up counts as a down event. */
 	rx(&f, remote(BFD_STATE_DOWN, 1000, 100, 3));
 	assert_int_equal(f.state, BFD_STATE_INIT);
 	rx(&f, remote(BFD_STATE_ADMIN_DOWN, 1000, 100, 3));
 	assert_int_equal(f.state, BFD_STATE_DOWN);
+	assert_int_equal(f.up_count, 1);
+	assert_int_equal(f.down_count, 1);
 }
 
 static void test_local_admin_down(void **state)
@@ -200,6 +204,14 @@ static void test_detection_time_expiry(void **state)
 	assert_int_equal(f.state, BFD_STATE_DOWN);
 	assert_int_equal(f.local_diag, BFD_DIAG_DETECT_EXPIRED);
 	assert_int_equal(f.remote_discr, 0);   /* §6.8.1 */
+	assert_int_equal(f.down_count, 1);
+	/* Up again and down again: two of each. */
+	bring_up(&f);
+	assert_int_equal(f.up_count, 2);
+	advance_us(400000);
+	bfd_fsm_tick(&f, now);
+	assert_int_equal(f.state, BFD_STATE_DOWN);
+	assert_int_equal(f.down_count, 2);
 }
 
 static void test_detection_rearmed_by_packets(void **state)

@@ -106,7 +106,12 @@ static void test_changes_send_only_the_difference(void **state)
 		{ pfx4(0xc0000203, 32), &attrs_a },
 		{ pfx6(2, 128), &attrs_a },
 	};
-	assert_int_equal((bgp_ribout_set(&r, next, 3), bgp_ribout_sync(&r, &ctx, collect, &ctx)), 4);
+	bgp_ribout_set(&r, next, 3);
+	/* Pending before the sync: .1 and ::1 to withdraw, .2 (new attributes) and ::2 to announce;
+	 * .3 is held as wanted. */
+	assert_int_equal(bgp_ribout_pending(&r), 4);
+	assert_int_equal(bgp_ribout_sync(&r, &ctx, collect, &ctx), 4);
+	assert_int_equal(bgp_ribout_pending(&r), 0);
 	/* Withdrawals first. */
 	assert_int_equal(got[0].withdrawn.n, 1);
 	assert_int_equal(got[0].withdrawn.v[0].addr.bytes[3], 1);
@@ -121,6 +126,7 @@ static void test_changes_send_only_the_difference(void **state)
 	clear();
 	/* Everything goes. */
 	bgp_ribout_set(&r, NULL, 0);
+	assert_int_equal(bgp_ribout_pending(&r), 3);
 	assert_int_equal(bgp_ribout_sync(&r, &ctx, collect, &ctx), 2);
 	assert_int_equal(got[0].withdrawn.n, 2);
 	assert_int_equal(got[1].mp_unreach.n, 1);
@@ -240,6 +246,44 @@ static void test_100000_routes(void **state)
 	bgp_ribout_free(&r);
 }
 
+/* Pending counts only what a sync with the last families would send: a family the session does
+ * not carry is never pending. */
+static void test_pending_follows_the_synced_families(void **state)
+{
+	struct bgp_ribout_ctx ctx = ebgp_ctx();
+	ctx.families = BGP_FAM_BIT(BGP_FAM_IPV4_UNICAST);
+	struct bgp_ribout r;
+	bgp_ribout_init(&r);
+	struct bgp_route routes[] = {
+		{ pfx4(0xc0000201, 32), &attrs_a },
+		{ pfx4(0xc0000202, 32), &attrs_a },
+		{ pfx6(1, 128), &attrs_a },
+	};
+	bgp_ribout_set(&r, routes, 3);
+	/* Never synced: no family known yet, nothing the session would send. */
+	assert_int_equal(bgp_ribout_pending(&r), 0);
+	assert_int_equal(bgp_ribout_sync(&r, &ctx, collect, &ctx), 1);
+	clear();
+	assert_int_equal(bgp_ribout_advertised(&r), 2);
+	assert_int_equal(bgp_ribout_pending(&r), 0);
+	/* A new IPv4 route is pending, a new IPv6 one is not. */
+	struct bgp_route more[] = {
+		routes[0], routes[1], routes[2],
+		{ pfx4(0xc0000203, 32), &attrs_b },
+		{ pfx6(2, 128), &attrs_b },
+	};
+	bgp_ribout_set(&r, more, 5);
+	assert_int_equal(bgp_ribout_pending(&r), 1);
+	assert_int_equal(bgp_ribout_sync(&r, &ctx, collect, &ctx), 1);
+	clear();
+	assert_int_equal(bgp_ribout_pending(&r), 0);
+	/* The session went down: the peer holds nothing, so every wanted IPv4 route is pending
+	 * again (bgp_peer_status reports it only while Established). */
+	bgp_ribout_reset(&r);
+	assert_int_equal(bgp_ribout_pending(&r), 3);
+	bgp_ribout_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates_keep_the_last),
 		cmocka_unit_test(test_graceful_shutdown_adds_the_community),
 		cmocka_unit_test(test_100000_routes),
+		cmocka_unit_test(test_pending_follows_the_synced_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -345,6 +345,12 @@ static void test_bad_peer_as_is_refused(void **state)
 	bgp_peer_status(bgp_peer_at(s, 0), &st);
 	assert_int_equal(st.state, BGP_ST_IDLE);
 	assert_int_equal(st.last_sent_code, BGP_ERR_OPEN);
+	/* The router's OPEN came, ours went, then the NOTIFICATION. */
+	assert_int_equal(st.opens_in, 1);
+	assert_int_equal(st.opens_out, 1);
+	assert_int_equal(st.notifications_out, 1);
+	assert_int_equal(st.notifications_in, 0);
+	assert_int_equal(st.keepalives_out, 0);
 	bgp_speaker_free(s);
 	router_close();
 }
@@ -814,6 +820,64 @@ static void test_route_refresh_is_answered(void **state)
 	router_close();
 }
 
+/* Right after its OPEN and KEEPALIVE, the router sends two more KEEPALIVEs and a ROUTE-REFRESH. */
+static void send_keepalives_and_refresh(struct rconn *c)
+{
+	uint8_t buf[128];
+	wbuf w = wbuf_make(buf, sizeof(buf));
+	bgp_keepalive_encode(&w);
+	bgp_keepalive_encode(&w);
+	bgp_route_refresh_encode(&w, BGP_AFI_IPV4, BGP_SAFI_UNICAST);
+	rconn_send(c, buf, wbuf_len(&w));
+}
+
+static bool two_keepalives(struct router *r) { return r->c[0].keepalives >= 2 && r->c[0].eors; }
+
+/* The counters by message type agree with what the router sent and saw, both ways. */
+static void test_message_counters_by_type(void **state)
+{
+	router_reset();
+	rt.hold = 30;
+	rt.on_open = send_keepalives_and_refresh;
+	uint16_t port = router_listen();
+	struct bgp_speaker *s = bgp_speaker_new();
+	struct bgp_peer_config cfg = peer_config(port);
+	cfg.hold_time = 30;
+	cfg.keepalive_time = 1;
+	assert_true(bgp_set_peers(s, &cfg, 1));
+	static const struct bgp_route one = { .prefix = { .addr = { .family = IP_V4,
+		.bytes = { 192, 0, 2, 7 } }, .len = 32 } };
+	bgp_peer_set_routes(bgp_peer_at(s, 0), &one, 1);
+	/* One KEEPALIVE in OpenConfirm, the next a second later (keepalive_time 1). */
+	run(two_keepalives);
+	uint8_t buf[64];
+	wbuf w = wbuf_make(buf, sizeof(buf));
+	bgp_notification_encode(&w, BGP_ERR_CEASE, BGP_CEASE_ADMIN_SHUTDOWN, NULL, 0);
+	rconn_send(&rt.c[0], buf, wbuf_len(&w));
+	/* The speaker closes after the NOTIFICATION: everything it sent has been read by then. */
+	run(closed);
+	struct bgp_peer_status st;
+	bgp_peer_status(bgp_peer_at(s, 0), &st);
+	assert_int_equal(st.established_count, 1);
+	assert_int_equal(st.opens_in, 1);
+	assert_int_equal(st.opens_out, 1);
+	assert_int_equal(st.keepalives_in, 3);
+	assert_int_equal(st.route_refresh_in, 1);
+	assert_int_equal(st.route_refresh_out, 0);
+	assert_int_equal(st.notifications_in, 1);
+	assert_int_equal(st.notifications_out, 0);
+	assert_int_equal(st.msgs_in, 1 + 3 + 1 + 1);
+	assert_true(rt.c[0].keepalives >= 2);
+	assert_int_equal(st.keepalives_out, rt.c[0].keepalives);
+	/* The route, once more for the ROUTE-REFRESH, and End-of-RIB (not counted as an UPDATE). */
+	assert_int_equal(rt.c[0].updates, 2);
+	assert_int_equal(st.updates_out, 2);
+	assert_int_equal(st.msgs_out, 1 + rt.c[0].keepalives + rt.c[0].updates + rt.c[0].eors);
+	assert_int_equal(st.prefixes_pending, 0);
+	bgp_speaker_free(s);
+	router_close();
+}
+
 static bool one_withdrawn(struct router *r) { return r->c[0].withdrawn >= 1; }
 
 static void test_graceful_shutdown_reannounces_then_withdraws(void **state)
@@ -892,6 +956,7 @@ int main(void)
 		cmocka_unit_test(test_bad_marker_gets_notification),
 		cmocka_unit_test(test_update_errors_per_rfc7606),
 		cmocka_unit_test(test_route_refresh_is_answered),
+		cmocka_unit_test(test_message_counters_by_type),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	loop_free();

@@ -13,6 +13,21 @@
  *   metallb_bgp_total_received{peer}             BGP messages of every type received (untyped)
  *                                                These three are MetalLB's FRR-mode names; the
  *                                                counts are per peer, across its sessions.
+ *   metallb_bgp_opens_sent{peer}                 OPEN messages sent (untyped counter, as all
+ *   metallb_bgp_opens_received{peer}             the FRR-mode names below)
+ *   metallb_bgp_notifications_sent{peer}         NOTIFICATION messages sent
+ *   metallb_bgp_keepalives_sent{peer}            KEEPALIVE messages sent
+ *   metallb_bgp_keepalives_received{peer}        KEEPALIVE messages received
+ *   metallb_bgp_route_refresh_sent{peer}         ROUTE-REFRESH messages sent (ingot asks for
+ *                                                none: 0; kept for MetalLB's dashboards)
+ *   metallb_bgp_pending_prefixes_total{peer}     prefixes not yet sent in an UPDATE (untyped:
+ *                                                a gauge; 0 unless Established and behind)
+ *   For a peer with a BFD session (a BFD profile):
+ *   metallb_bfd_session_up{peer}                 1 while BFD is Up
+ *   metallb_bfd_control_packet_input{peer}       BFD control packets received (untyped
+ *   metallb_bfd_control_packet_output{peer}      counters, as the two below) and sent
+ *   metallb_bfd_session_up_events{peer}          times the BFD session came Up
+ *   metallb_bfd_session_down_events{peer}        times it left Up
  *   metallb_layer2_requests_received{ip}         ARP requests / NS for an owned IP (untyped
  *                                                counter, as the two below)
  *   metallb_layer2_responses_sent{ip}            replies to them the kernel took
@@ -42,6 +57,9 @@ struct spkd_ops {
 	struct ops_http *http;
 	struct metric_family *session_up, *prefixes, *announced, *api;
 	struct metric_family *updates_out, *updates_in, *msgs_out, *msgs_in;
+	struct metric_family *opens_out, *opens_in, *notifs_out, *keepalives_out, *keepalives_in;
+	struct metric_family *refresh_out, *pending;
+	struct metric_family *bfd_up, *bfd_rx, *bfd_tx, *bfd_up_events, *bfd_down_events;
 	struct metric_family *l2_requests, *l2_replies, *l2_gratuitous;
 	struct metric_series **series;   /* made at the last scrape, removed at the next */
 	size_t nseries;
@@ -96,6 +114,27 @@ static void collect(void *arg)
 		keep(o, metric_series(o->updates_in, METRIC_LABELS(name)), (double)st.updates_in);
 		keep(o, metric_series(o->msgs_out, METRIC_LABELS(name)), (double)st.msgs_out);
 		keep(o, metric_series(o->msgs_in, METRIC_LABELS(name)), (double)st.msgs_in);
+		keep(o, metric_series(o->opens_out, METRIC_LABELS(name)), (double)st.opens_out);
+		keep(o, metric_series(o->opens_in, METRIC_LABELS(name)), (double)st.opens_in);
+		keep(o, metric_series(o->notifs_out, METRIC_LABELS(name)),
+		     (double)st.notifications_out);
+		keep(o, metric_series(o->keepalives_out, METRIC_LABELS(name)),
+		     (double)st.keepalives_out);
+		keep(o, metric_series(o->keepalives_in, METRIC_LABELS(name)),
+		     (double)st.keepalives_in);
+		keep(o, metric_series(o->refresh_out, METRIC_LABELS(name)),
+		     (double)st.route_refresh_out);
+		keep(o, metric_series(o->pending, METRIC_LABELS(name)), (double)st.prefixes_pending);
+		if (!st.has_bfd)
+			continue;
+		keep(o, metric_series(o->bfd_up, METRIC_LABELS(name)),
+		     st.bfd.state == BFD_STATE_UP);
+		keep(o, metric_series(o->bfd_rx, METRIC_LABELS(name)), (double)st.bfd.rx_packets);
+		keep(o, metric_series(o->bfd_tx, METRIC_LABELS(name)), (double)st.bfd.tx_packets);
+		keep(o, metric_series(o->bfd_up_events, METRIC_LABELS(name)),
+		     (double)st.bfd.up_count);
+		keep(o, metric_series(o->bfd_down_events, METRIC_LABELS(name)),
+		     (double)st.bfd.down_count);
 	}
 	l2_owned_foreach(l2_ip, o);
 	const struct spk_decision *dec = spkd_decision(o->d);
@@ -154,6 +193,36 @@ struct spkd_ops *spkd_ops_new(const char *listen, struct spkd *d, bool (*api_ok)
 				      "Number of total BGP messages sent", METRIC_LABELS("peer"));
 	o->msgs_in = metrics_untyped(o->m, "metallb_bgp_total_received",
 				     "Number of total BGP messages received", METRIC_LABELS("peer"));
+	o->opens_out = metrics_untyped(o->m, "metallb_bgp_opens_sent",
+				       "Number of BGP open messages sent", METRIC_LABELS("peer"));
+	o->opens_in = metrics_untyped(o->m, "metallb_bgp_opens_received",
+				      "Number of BGP open messages received", METRIC_LABELS("peer"));
+	o->notifs_out = metrics_untyped(o->m, "metallb_bgp_notifications_sent",
+					"Number of BGP notification messages sent",
+					METRIC_LABELS("peer"));
+	o->keepalives_out = metrics_untyped(o->m, "metallb_bgp_keepalives_sent",
+					    "Number of BGP keepalive messages sent",
+					    METRIC_LABELS("peer"));
+	o->keepalives_in = metrics_untyped(o->m, "metallb_bgp_keepalives_received",
+					   "Number of BGP keepalive messages received",
+					   METRIC_LABELS("peer"));
+	o->refresh_out = metrics_untyped(o->m, "metallb_bgp_route_refresh_sent",
+					 "Number of BGP route refresh messages sent",
+					 METRIC_LABELS("peer"));
+	o->pending = metrics_untyped(o->m, "metallb_bgp_pending_prefixes_total",
+				     "Number of pending prefixes to be advertised on the BGP session",
+				     METRIC_LABELS("peer"));
+	o->bfd_up = metrics_gauge(o->m, "metallb_bfd_session_up",
+				  "BFD session state (1 is up, 0 is down)", METRIC_LABELS("peer"));
+	o->bfd_rx = metrics_untyped(o->m, "metallb_bfd_control_packet_input",
+				    "Number of received BFD control packets", METRIC_LABELS("peer"));
+	o->bfd_tx = metrics_untyped(o->m, "metallb_bfd_control_packet_output",
+				    "Number of sent BFD control packets", METRIC_LABELS("peer"));
+	o->bfd_up_events = metrics_untyped(o->m, "metallb_bfd_session_up_events",
+					   "Number of BFD session up events", METRIC_LABELS("peer"));
+	o->bfd_down_events = metrics_untyped(o->m, "metallb_bfd_session_down_events",
+					     "Number of BFD session down events",
+					     METRIC_LABELS("peer"));
 	o->l2_requests = metrics_untyped(o->m, "metallb_layer2_requests_received",
 					 "Number of layer2 requests received for owned IPs",
 					 METRIC_LABELS("ip"));

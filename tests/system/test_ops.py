@@ -305,11 +305,25 @@ def test_speaker_metrics_promtool_clean_with_metallb_names(topology, bird, ingot
     assert found >= {"metallb_bgp_session_up", "metallb_bgp_announced_prefixes_total",
                      "metallb_speaker_announced", "metallb_bgp_updates_total",
                      "metallb_bgp_updates_total_received", "metallb_bgp_total_sent",
-                     "metallb_bgp_total_received"}
+                     "metallb_bgp_total_received", "metallb_bgp_opens_sent", "metallb_bgp_opens_received",
+                     "metallb_bgp_notifications_sent", "metallb_bgp_keepalives_sent",
+                     "metallb_bgp_keepalives_received", "metallb_bgp_route_refresh_sent",
+                     "metallb_bgp_pending_prefixes_total"}
+    # no BFD profile: no BFD series
+    assert not any(n.startswith("metallb_bfd_") for n in found), found
     types = metric_types(body)
     assert types["metallb_bgp_announced_prefixes_total"] == "untyped"   # a gauge in MetalLB
+    assert types["metallb_bgp_pending_prefixes_total"] == "untyped"     # a gauge in MetalLB too
     assert types["metallb_bgp_updates_total"] == "counter"
     assert types["metallb_bgp_total_sent"] == "untyped"                 # a counter without _total
+    assert types["metallb_bgp_opens_sent"] == "untyped"
+    # one session: one OPEN each way, a KEEPALIVE each way at least (OpenConfirm), nothing pending
+    value = lambda name: seedlab.metric_value(body, name, peer="peer1")  # noqa: E731
+    assert value("metallb_bgp_opens_sent") == 1 and value("metallb_bgp_opens_received") == 1, body
+    assert value("metallb_bgp_keepalives_sent") >= 1 and value("metallb_bgp_keepalives_received") >= 1, body
+    assert value("metallb_bgp_notifications_sent") == 0, body
+    assert value("metallb_bgp_route_refresh_sent") == 0, body
+    assert value("metallb_bgp_pending_prefixes_total") == 0, body
     # UPDATEs sent (at least the one announcing the Service), and every message sent counted too
     updates = seedlab.metric_value(body, "metallb_bgp_updates_total", peer="peer1")
     assert updates >= 1, body

@@ -9,8 +9,11 @@ reaches the takeover burst (1 + 5 announcements of 2 gratuitous ARP frames each,
 owner's series are gone. Deleting the Service removes the new owner's series. ingot drops an IP's series when
 it stops owning it; MetalLB keeps them until the process restarts (internal/layer2/stats.go never deletes).
 
-BGP (one node, BIRD, the seed's bgp.yml): metallb_bgp_updates_total{peer} > 0 and grows when a Service is
-added; total_sent >= updates_total; total_received counts BIRD's OPEN and KEEPALIVEs.
+BGP (one node, BIRD, the seed's bgp.yml with hold-time 9s and keepalive-time 3s): metallb_bgp_updates_total{peer}
+> 0 and grows when a Service is added; total_sent >= updates_total; total_received counts BIRD's OPEN and
+KEEPALIVEs. By type (MetalLB's FRR-mode names, untyped: counters without _total): one OPEN each way, no
+NOTIFICATION or ROUTE-REFRESH sent, KEEPALIVEs both ways that grow (BIRD sends one every 9 s / 3 as well);
+metallb_bgp_pending_prefixes_total 0 (ingot puts a change in UPDATEs at once).
 
 Both scrapes pass `promtool check metrics` with every metallb_* family typed as test_ops.METALLB_TYPES says.
 """
@@ -142,23 +145,41 @@ def test_bgp_message_counters(topology, bird, ingot_bin, tmp_path):
     node = lab.nodes[0]
     files = tmp_path / "files"
     files.mkdir()
-    (files / "10-config.yml").write_text((DATA / "bgp.yml").read_text())
+    config = (DATA / "bgp.yml").read_text()
+    anchor = "      peer-address: 172.30.8.35\n"
+    assert anchor in config
+    config = config.replace(anchor, anchor + "      hold-time: 9s\n      keepalive-time: 3s\n")
+    (files / "10-config.yml").write_text(config)
     (files / "20-nginx.yml").write_text(SERVICE.format(name="nginx"))
     proc = start_run(node, ingot_bin, files, "node1")
     wait_for(lambda: seedlab.bird_next_hops(router, seedlab.SEED_BGP_IP + "/32") == {lab.node_ips[0]},
              timeout=30, what="198.51.100.1/32 from the node in BIRD")
 
+    by_type = ("opens_sent", "opens_received", "notifications_sent", "keepalives_sent", "keepalives_received",
+               "route_refresh_sent")
+
     def counters() -> dict[str, float | None]:
         body = scrape_ok(node)
-        assert metric_types(body)["metallb_bgp_updates_total"] == "counter"
+        types = metric_types(body)
+        assert types["metallb_bgp_updates_total"] == "counter"
+        assert all(types[f"metallb_bgp_{k}"] == "untyped" for k in by_type), types
+        assert types["metallb_bgp_pending_prefixes_total"] == "untyped", types
         return {k: seedlab.metric_value(body, f"metallb_bgp_{k}", peer="peer1")
-                for k in ("updates_total", "updates_total_received", "total_sent", "total_received")}
+                for k in ("updates_total", "updates_total_received", "total_sent", "total_received",
+                          "pending_prefixes_total") + by_type}
 
     first = counters()
     assert first["updates_total"] >= 1, first
     assert first["total_sent"] >= first["updates_total"] + 2, first   # OPEN and KEEPALIVE too
     assert first["total_received"] >= 2, first                         # BIRD's OPEN and KEEPALIVE
     assert first["updates_total_received"] is not None, first
+    assert first["opens_sent"] == 1 and first["opens_received"] == 1, first
+    assert first["keepalives_sent"] >= 1 and first["keepalives_received"] >= 1, first
+    assert first["notifications_sent"] == 0 and first["route_refresh_sent"] == 0, first
+    assert first["pending_prefixes_total"] == 0, first
+    # every message is one of the types (BIRD sends no NOTIFICATION or ROUTE-REFRESH here)
+    assert first["total_received"] == (first["opens_received"] + first["keepalives_received"] +
+                                       first["updates_total_received"]), first
 
     (files / "30-web.yml").write_text(SERVICE.format(name="web"))
     proc.send_signal(signal.SIGHUP)
@@ -168,5 +189,12 @@ def test_bgp_message_counters(topology, bird, ingot_bin, tmp_path):
     assert second["updates_total"] > first["updates_total"], (first, second)
     assert second["total_sent"] > first["total_sent"], (first, second)
     assert second["total_received"] >= first["total_received"], (first, second)
+    assert second["pending_prefixes_total"] == 0, second
+    # KEEPALIVEs both ways every 3 s (ours: keepalive-time; BIRD's: a third of the hold time 9 s)
+    wait_for(lambda: (lambda c: c["keepalives_sent"] >= first["keepalives_sent"] + 2 and
+                      c["keepalives_received"] >= first["keepalives_received"] + 2)(counters()),
+             timeout=20, interval=1.0, what="KEEPALIVEs counted both ways")
+    third = counters()
+    assert third["opens_sent"] == 1 and third["opens_received"] == 1, third   # still the one session
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=15) == 0

@@ -9,6 +9,8 @@ CLI and kernel:
   transmitInterval 150 ms, detectMultiplier 4 against BIRD's 100 ms: BIRD shows interval 0.200 and
   timeout 0.600), and the route reaches BIRD's kernel; the node frozen (SIGSTOP of `ingot run`: nothing
   closes the TCP connection) makes BIRD drop the route within a few seconds, long before the 90 s hold time.
+  /metrics (MetalLB's FRR-mode BFD names): metallb_bfd_session_up{peer} 1, control packets both ways growing,
+  one up event and no down event; after the freeze, a down event and a second up event.
 * bfdProfile with dynamic neighbours (BIRD `neighbor range`, FRR `bgp listen range`, which start BFD only
   once BGP is up): Established and BFD Up (no deadlock: ingot does not hold BGP until BFD is Up); the node
   frozen, the route goes within BFD detection; thawed, it is back within a few seconds with the default
@@ -97,11 +99,13 @@ spec:
 """
 
 
-def start_run(node, ingot_bin, files: Path, config: str) -> subprocess.Popen:
+def start_run(node, ingot_bin, files: Path, config: str, metrics: bool = False) -> subprocess.Popen:
     files.mkdir(exist_ok=True)
     (files / "config.yml").write_text(config)
     argv = [str(ingot_bin), "run", "--node-name", "node1", "--log-level", "debug",
             "--control-socket", str(node.workdir / "control.sock"), "-f", str(files)]
+    if metrics:
+        argv[2:2] = ["--metrics-addr", f"127.0.0.1:{seedlab.METRICS_PORT}"]
     return node.popen(argv, log="run.log")
 
 
@@ -130,6 +134,23 @@ def bird_bfd_session(router, node_ip: str):
     return False, out
 
 
+BFD_FAMILIES = ("session_up", "control_packet_input", "control_packet_output", "session_up_events",
+                "session_down_events")
+
+
+def bfd_metrics(node) -> dict[str, float | None]:
+    """metallb_bfd_*{peer} of the one peer, from the node's /metrics (promtool-clean, MetalLB's types)."""
+    from test_ops import check_metallb_families, metric_types, promtool_clean
+    code, body = seedlab.scrape(node)
+    assert code == 200, body
+    promtool_clean(body)
+    check_metallb_families(body)
+    types = metric_types(body)
+    assert types["metallb_bfd_session_up"] == "gauge", types
+    assert all(types[f"metallb_bfd_{k}"] == "untyped" for k in BFD_FAMILIES[1:]), types  # counters, no _total
+    return {k: seedlab.metric_value(body, f"metallb_bfd_{k}") for k in BFD_FAMILIES}
+
+
 def test_bfd_profile(topology, bird, ingot_bin, tmp_path):
     from fixtures.routers import Peer
     lab = seedlab.build_bgp_seed_lab(topology, Node, nodes=1)
@@ -145,11 +166,20 @@ def test_bfd_profile(topology, bird, ingot_bin, tmp_path):
     # connectTime 2 s: when BFD is Up again BIRD may still refuse the first connection (its BGP is in
     # its error wait), and the next attempt comes after ConnectRetryTime (RFC 4271 §8.2.2 Active).
     config = BASE + "  peerASN: 64500\n  bfdProfile: fast\n  connectTime: 2s\n" + BFD_PROFILE
-    proc = start_run(node, ingot_bin, tmp_path / "files", config)
+    proc = start_run(node, ingot_bin, tmp_path / "files", config, metrics=True)
     try:
         details = router.wait_for(lambda: (lambda ok, d: d if ok else None)(*bird_bfd_session(router, node_ip)),
                                   timeout=30, what="BIRD's BFD session to the node Up")
         print(f"\n[bird] BFD Up: {details}")
+        first = wait_for(lambda: (lambda b: b if b["session_up"] == 1 else None)(bfd_metrics(node)),
+                         timeout=10, interval=0.5, what="metallb_bfd_session_up 1")
+        assert first["session_up_events"] == 1 and first["session_down_events"] == 0, first
+        assert first["control_packet_input"] >= 1 and first["control_packet_output"] >= 1, first
+        time.sleep(1.0)
+        again = bfd_metrics(node)
+        # at least every 200 ms from BIRD and every 150 ms from us while Up (margin for a loaded machine)
+        assert again["control_packet_input"] >= first["control_packet_input"] + 2, (first, again)
+        assert again["control_packet_output"] >= first["control_packet_output"] + 2, (first, again)
         # "172.30.8.11  eth0  Up  <since>  0.200  0.600": BIRD sends no faster than our
         # receiveInterval and detects after our detectMultiplier x our transmitInterval.
         cols = details.split()
@@ -176,6 +206,12 @@ def test_bfd_profile(topology, bird, ingot_bin, tmp_path):
         # Thawed: BFD comes Up again (or the idle-hold backoff runs out), BGP re-establishes and the
         # route returns.
         router.wait_for(lambda: PREFIX in router.kernel_routes(), timeout=60, what=f"{PREFIX} back in BIRD's kernel")
+        # the freeze counted: BFD left Up once (detection at BIRD, then ours on thawing) and came Up again
+        after = wait_for(lambda: (lambda b: b if b["session_up"] == 1 and b["session_up_events"] >= 2 else None)(
+            bfd_metrics(node)), timeout=30, interval=0.5, what="BFD Up again in /metrics")
+        assert after["session_down_events"] >= 1, after
+        assert after["session_up_events"] == after["session_down_events"] + 1, after
+        print(f"[metrics] BFD Up: {first}; after the freeze: {after}")
     finally:
         node.stop(proc)
 

@@ -92,6 +92,8 @@ void spkd_announcer_free(struct spkd_announcer *a);
 size_t spkd_announcer_sessions(const struct spkd_announcer *a);
 bool spkd_announcer_session(struct spkd_announcer *a, size_t i, const char **name,
 			    uint32_t *peer_as, struct bgp_peer_status *st);
+bool spkd_announcer_session_label(const struct spkd_announcer *a, size_t i, char *buf,
+				  size_t len);
 /* The interfaces answering for an owned IP now (names valid until the next loop iteration). */
 size_t spkd_announcer_ifaces_for(const struct spk_l2_owned *o, const char **out, size_t max);
 
@@ -113,6 +115,9 @@ const struct spk_decision *spkd_decision(const struct spkd *d);
 size_t spkd_bgp_sessions(const struct spkd *d);
 bool spkd_bgp_session(struct spkd *d, size_t i, const char **name, uint32_t *peer_as,
 		      struct bgp_peer_status *st);
+/* Session i's peer as MetalLB labels its BGP metrics: "<address>:<port>" (port 179 when unset,
+ * an IPv6 address without brackets, as MetalLB writes it). False when there is no session i. */
+bool spkd_bgp_session_label(const struct spkd *d, size_t i, char *buf, size_t len);
 
 /* --- operations endpoints (spkd_ops.c) ------------------------------------------------------ */
 

@@ -16,6 +16,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -479,6 +480,18 @@ bool spkd_announcer_session(struct spkd_announcer *a, size_t i, const char **nam
 	/* A dynamic-AS peer's AS is the one learned from its OPEN (0 until then). */
 	if (peer_as)
 		*peer_as = a->sessions[i].peer_as ? a->sessions[i].peer_as : st->peer_as;
+	return true;
+}
+
+bool spkd_announcer_session_label(const struct spkd_announcer *a, size_t i, char *buf,
+				  size_t len)
+{
+	if (i >= a->nsessions)
+		return false;
+	char ip[IP_ADDR_STRLEN];
+	if (ip_addr_format(&a->sessions[i].address, ip, sizeof(ip)) < 0)
+		return false;
+	snprintf(buf, len, "%s:%u", ip, a->sessions[i].port ? a->sessions[i].port : 179u);
 	return true;
 }
 

@@ -138,6 +138,11 @@ bool spkd_bgp_session(struct spkd *d, size_t i, const char **name, uint32_t *pee
 	return spkd_announcer_session(d->ann, i, name, peer_as, st);
 }
 
+bool spkd_bgp_session_label(const struct spkd *d, size_t i, char *buf, size_t len)
+{
+	return spkd_announcer_session_label(d->ann, i, buf, len);
+}
+
 void spkd_stop(struct spkd *d, uint16_t gshut_wait, void (*done)(void *arg), void *arg)
 {
 	spkd_announcer_stop(d->ann, gshut_wait, done, arg);

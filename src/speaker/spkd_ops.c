@@ -37,6 +37,8 @@
  *                                                drops them so churning IPs do not pile up).
  *   metallb_speaker_announced{ip,node,protocol,service}  1 per IP this node announces
  *   ingot_speaker_api_server_reachable           0 while the API server is away (k8s mode)
+ * The peer label is MetalLB's: the peer's "<address>:<port>" (its e2e tests match on it), not
+ * the BGPPeer's name (`ingot status` shows both).
  * Ready once the first decision has been applied.
  */
 #include <stdlib.h>
@@ -104,8 +106,10 @@ static void collect(void *arg)
 	o->nseries = 0;
 	for (size_t i = 0; i < spkd_bgp_sessions(o->d); i++) {
 		struct bgp_peer_status st;
-		const char *name;
-		if (!spkd_bgp_session(o->d, i, &name, NULL, &st))
+		const char *peer_name;
+		char name[IP_ADDR_STRLEN + 8];   /* MetalLB's peer label: "<address>:<port>" */
+		if (!spkd_bgp_session(o->d, i, &peer_name, NULL, &st) ||
+		    !spkd_bgp_session_label(o->d, i, name, sizeof(name)))
 			continue;
 		keep(o, metric_series(o->session_up, METRIC_LABELS(name)),
 		     strcmp(st.state_name, "Established") == 0);

@@ -318,19 +318,19 @@ def test_speaker_metrics_promtool_clean_with_metallb_names(topology, bird, ingot
     assert types["metallb_bgp_total_sent"] == "untyped"                 # a counter without _total
     assert types["metallb_bgp_opens_sent"] == "untyped"
     # one session: one OPEN each way, a KEEPALIVE each way at least (OpenConfirm), nothing pending
-    value = lambda name: seedlab.metric_value(body, name, peer="peer1")  # noqa: E731
+    value = lambda name: seedlab.metric_value(body, name, peer=f"{seedlab.SEED_ROUTER_IP}:179")  # noqa: E731
     assert value("metallb_bgp_opens_sent") == 1 and value("metallb_bgp_opens_received") == 1, body
     assert value("metallb_bgp_keepalives_sent") >= 1 and value("metallb_bgp_keepalives_received") >= 1, body
     assert value("metallb_bgp_notifications_sent") == 0, body
     assert value("metallb_bgp_route_refresh_sent") == 0, body
     assert value("metallb_bgp_pending_prefixes_total") == 0, body
     # UPDATEs sent (at least the one announcing the Service), and every message sent counted too
-    updates = seedlab.metric_value(body, "metallb_bgp_updates_total", peer="peer1")
+    updates = seedlab.metric_value(body, "metallb_bgp_updates_total", peer=f"{seedlab.SEED_ROUTER_IP}:179")
     assert updates >= 1, body
-    assert seedlab.metric_value(body, "metallb_bgp_total_sent", peer="peer1") >= updates + 2, body
+    assert seedlab.metric_value(body, "metallb_bgp_total_sent", peer=f"{seedlab.SEED_ROUTER_IP}:179") >= updates + 2, body
     # MetalLB's meaning: session state 1/0, prefixes currently advertised, 1 per announced Service IP
-    assert seedlab.metric_value(body, "metallb_bgp_session_up", peer="peer1") == 1, body
-    assert seedlab.metric_value(body, "metallb_bgp_announced_prefixes_total", peer="peer1") == 1, body
+    assert seedlab.metric_value(body, "metallb_bgp_session_up", peer=f"{seedlab.SEED_ROUTER_IP}:179") == 1, body
+    assert seedlab.metric_value(body, "metallb_bgp_announced_prefixes_total", peer=f"{seedlab.SEED_ROUTER_IP}:179") == 1, body
     assert seedlab.metric_value(body, "metallb_speaker_announced", ip=seedlab.SEED_BGP_IP, node="node1",
                                 protocol="bgp", service="default/nginx") == 1, body
     # ingot's own names follow the lint (promtool above) and say they are ingot's

@@ -84,8 +84,8 @@ def test_run_bgp_reload(topology, bird, ingot_bin, tmp_path):
     # /readyz and /metrics (inside the node namespace).
     assert seedlab.scrape(node, "/readyz")[0] == 200
     body = seedlab.scrape(node)[1]
-    assert seedlab.metric_value(body, "metallb_bgp_session_up", peer="peer1") == 1, body
-    assert seedlab.metric_value(body, "metallb_bgp_announced_prefixes_total", peer="peer1") == 1, body
+    assert seedlab.metric_value(body, "metallb_bgp_session_up", peer=f"{seedlab.SEED_ROUTER_IP}:179") == 1, body
+    assert seedlab.metric_value(body, "metallb_bgp_announced_prefixes_total", peer=f"{seedlab.SEED_ROUTER_IP}:179") == 1, body
     assert seedlab.metric_value(body, "metallb_speaker_announced", ip=seedlab.SEED_BGP_IP, node="node1",
                                 protocol="bgp", service="default/nginx") == 1, body
     st = status(ingot_bin, node)

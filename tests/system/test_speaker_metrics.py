@@ -164,7 +164,7 @@ def test_bgp_message_counters(topology, bird, ingot_bin, tmp_path):
         assert types["metallb_bgp_updates_total"] == "counter"
         assert all(types[f"metallb_bgp_{k}"] == "untyped" for k in by_type), types
         assert types["metallb_bgp_pending_prefixes_total"] == "untyped", types
-        return {k: seedlab.metric_value(body, f"metallb_bgp_{k}", peer="peer1")
+        return {k: seedlab.metric_value(body, f"metallb_bgp_{k}", peer=f"{seedlab.SEED_ROUTER_IP}:179")
                 for k in ("updates_total", "updates_total_received", "total_sent", "total_received",
                           "pending_prefixes_total") + by_type}
 

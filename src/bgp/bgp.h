@@ -121,6 +121,7 @@ struct bgp_peer_status {
 	int state;                     /* enum bgp_state (bgp/fsm.h) */
 	const char *state_name;
 	uint32_t established_count;
+	int64_t uptime_ms;             /* since the session became Established; -1 when it is not */
 	uint64_t msgs_in, msgs_out;    /* messages of every type, across the peer's connections
 					* (a collision's second one included) */
 	uint64_t updates_in, updates_out;   /* End-of-RIB markers not counted out */

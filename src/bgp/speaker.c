@@ -260,6 +260,8 @@ void bgp_peer_status(const struct bgp_peer *p, struct bgp_peer_status *out)
 	out->state = (int)p->fsm.state;
 	out->state_name = bgp_state_name(p->fsm.state);
 	out->established_count = p->fsm.established_count;
+	out->uptime_ms = p->fsm.state == BGP_ST_ESTABLISHED
+		? mono_to_ms(mono_since(p->fsm.established_at)) : -1;
 	out->msgs_in = p->msgs_in;
 	out->msgs_out = p->msgs_out;
 	out->updates_in = p->updates_in;

@@ -31,9 +31,9 @@ struct known_section {
 
 static const struct known_section known[] = {
 	{ "bgp", "BGP sessions",
-	  { "peer", "asn", "state", "uptime_s", "prefixes_sent", "prefixes_received" } },
+	  { "peer", "address", "asn", "state", "uptime_s", "prefixes_sent" } },
 	{ "bfd", "BFD sessions",
-	  { "peer", "interface", "state", "uptime_s", "tx_interval_ms", "multiplier" } },
+	  { "peer", "state", "remote_state", "diag", "tx_interval_ms", "detect_time_ms" } },
 	{ "l2", "Layer 2 announcements", { "ip", "interface", "service", "node" } },
 	{ "members", "Speakers (failure detector)",
 	  { "node", "address", "state", "incarnation", "last_heard_ms" } },

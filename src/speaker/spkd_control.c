@@ -1,6 +1,11 @@
 /*
  * The speaker's sections of the control socket behind `ingot status` (spkd.h, ops/control.h):
- *   "bgp": {"sessions":[{"peer","asn","state","prefixes_sent","established_count"}]}
+ *   "bgp": {"sessions":[{"peer","address","asn","state","uptime_s" (null unless Established),
+ *          "prefixes_sent","updates_sent","updates_received","hold_time_s","keepalive_s",
+ *          "established_count"}]}
+ *   "bfd": {"sessions":[{"peer","state","remote_state","diag","tx_interval_ms",
+ *          "detect_time_ms","up_count","down_count","packets_in","packets_out"}]}, the BFD
+ *          session of each BGP peer with a BFD profile.
  *   "l2":  {"announcements":[{"ip","interface","service","node"}]}, one row per interface and
  *          Service, from the decision in force and the interfaces answering now.
  *   "members": the failure detector's view (spkd_members.h): enabled, ready, this node's
@@ -32,13 +37,45 @@ static json_t *bgp_section(void *arg)
 		const char *name;
 		uint32_t asn = 0;
 		struct bgp_peer_status st;
-		if (!spkd_bgp_session(c->d, i, &name, &asn, &st))
+		char address[IP_ADDR_STRLEN + 8];
+		if (!spkd_bgp_session(c->d, i, &name, &asn, &st) ||
+		    !spkd_bgp_session_label(c->d, i, address, sizeof(address)))
 			continue;
-		json_array_append_new(list, json_pack("{s:s, s:I, s:s, s:I, s:I}", "peer", name, "asn",
-						      (json_int_t)asn, "state", st.state_name,
-						      "prefixes_sent", (json_int_t)st.prefixes_advertised,
-						      "established_count",
-						      (json_int_t)st.established_count));
+		json_t *uptime = st.uptime_ms >= 0 ? json_integer(st.uptime_ms / 1000) : json_null();
+		json_array_append_new(list, json_pack(
+			"{s:s, s:s, s:I, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I}", "peer", name,
+			"address", address, "asn", (json_int_t)asn, "state", st.state_name,
+			"uptime_s", uptime, "prefixes_sent", (json_int_t)st.prefixes_advertised,
+			"updates_sent", (json_int_t)st.updates_out,
+			"updates_received", (json_int_t)st.updates_in,
+			"hold_time_s", (json_int_t)st.hold_time,
+			"keepalive_s", (json_int_t)st.keepalive_time,
+			"established_count", (json_int_t)st.established_count));
+	}
+	return json_pack("{s:o}", "sessions", list);
+}
+
+/* The BFD session of every BGP peer with a BFD profile. */
+static json_t *bfd_section(void *arg)
+{
+	struct spkd_control *c = arg;
+	json_t *list = json_array();
+	for (size_t i = 0; i < spkd_bgp_sessions(c->d); i++) {
+		const char *name;
+		struct bgp_peer_status st;
+		if (!spkd_bgp_session(c->d, i, &name, NULL, &st) || !st.has_bfd)
+			continue;
+		json_array_append_new(list, json_pack(
+			"{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "peer", name,
+			"state", bfd_state_name(st.bfd.state),
+			"remote_state", bfd_state_name(st.bfd.remote_state),
+			"diag", bfd_diag_name(st.bfd.local_diag),
+			"tx_interval_ms", (json_int_t)(st.bfd.tx_interval_us / 1000),
+			"detect_time_ms", (json_int_t)(st.bfd.detect_time_us / 1000),
+			"up_count", (json_int_t)st.bfd.up_count,
+			"down_count", (json_int_t)st.bfd.down_count,
+			"packets_in", (json_int_t)st.bfd.rx_packets,
+			"packets_out", (json_int_t)st.bfd.tx_packets));
 	}
 	return json_pack("{s:o}", "sessions", list);
 }
@@ -82,6 +119,7 @@ struct spkd_control *spkd_control_new(const char *path, struct spkd *d,
 	c->members = members;
 	c->reg = status_registry_new();
 	status_register(c->reg, "bgp", bgp_section, c);
+	status_register(c->reg, "bfd", bfd_section, c);
 	status_register(c->reg, "l2", l2_section, c);
 	status_register(c->reg, "members", members_section, c);
 	c->ctl = control_new(path, c->reg, err, err_len);

@@ -113,11 +113,15 @@ def run_log(node) -> str:
     return (node.workdir / "run.log").read_text(errors="replace")
 
 
-def sessions(ingot_bin, node) -> list:
+def status_section(ingot_bin, node, section: str) -> list:
     out = subprocess.run([str(ingot_bin), "status", "--json", "--socket", str(node.workdir / "control.sock")],
                          capture_output=True, text=True, timeout=15, check=True).stdout
     st = json.loads(out)
-    return st.get("result", st)["bgp"]["sessions"]
+    return st.get("result", st)[section]["sessions"]
+
+
+def sessions(ingot_bin, node) -> list:
+    return status_section(ingot_bin, node, "bgp")
 
 
 def bird_protocol_all(router) -> str:
@@ -185,6 +189,11 @@ def test_bfd_profile(topology, bird, ingot_bin, tmp_path):
         cols = details.split()
         assert float(cols[-2]) == pytest.approx(0.200), details
         assert float(cols[-1]) == pytest.approx(0.600), details
+        # `ingot status`: the BFD section shows the session Up with the negotiated timing
+        bfd_rows = wait_for(lambda: (lambda r: r if r and r[0]["state"] == "Up" else None)(
+            status_section(ingot_bin, node, "bfd")), timeout=10, interval=0.5, what="status bfd Up")
+        assert bfd_rows[0]["peer"] and bfd_rows[0]["remote_state"] == "Up", bfd_rows
+        assert bfd_rows[0]["tx_interval_ms"] >= 100 and bfd_rows[0]["up_count"] >= 1, bfd_rows
         router.wait_for(lambda: PREFIX in router.kernel_routes(), timeout=30, what=f"{PREFIX} in BIRD's kernel")
         # Non-strict BFD (the default): BGP was never held waiting for BFD.
         assert "strict mode" not in run_log(node), run_log(node)[-3000:]
@@ -317,6 +326,11 @@ def test_hold_and_keepalive_time(topology, bird, ingot_bin, tmp_path):
         assert 4 <= got <= 6, got
         rows = sessions(ingot_bin, node)
         assert [(r["peer"], r["state"]) for r in rows] == [("router", "Established")], rows
+        # the status names the peer's address and shows the negotiated timers and the uptime (>= the
+        # 12 s above)
+        assert rows[0]["address"] == f"{seedlab.SEED_ROUTER_IP}:179", rows
+        assert (rows[0]["hold_time_s"], rows[0]["keepalive_s"]) == (30, 3), rows
+        assert rows[0]["uptime_s"] >= 12 and rows[0]["updates_sent"] >= 1, rows
     finally:
         node.stop(proc)
 

@@ -205,6 +205,11 @@ def test_run_kill9_failover(topology, ingot_bin, tmp_path):
     assert seedlab.metric_value(body, "ingot_memberlist_probes_total") > 0, body
     assert seedlab.metric_value(body, "ingot_memberlist_suspicions_total") >= 0, body
     assert seedlab.metric_value(body, "ingot_memberlist_local_health") is not None, body
+    # the owner's death was observed once, detected within the failover time
+    assert seedlab.metric_value(body, "ingot_memberlist_detection_seconds_count") == 1, body
+    detected = seedlab.metric_value(body, "ingot_memberlist_detection_seconds_sum")
+    assert 0 < detected < FAILOVER_LIMIT_S, body
+    print(f"detection (last packet -> dead) at {heir}: {detected * 1000:.0f} ms")
     # The text rendering of `ingot status` shows the member table.
     out = subprocess.run([str(ingot_bin), "status", "--socket", str(rc.sock(heir))], capture_output=True,
                          text=True, timeout=15, check=True).stdout

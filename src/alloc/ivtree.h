@@ -4,8 +4,8 @@
  * Each pool range keeps its free addresses here, so that the lowest free address is found in
  * O(log n) and taking or returning one address splits or merges at most two intervals, whatever
  * the size of the range (a /64 is one interval until something is taken from it). The tree is a
- * treap: a binary search tree on lo whose nodes also form a heap on a pseudo-random priority.
- * Priorities come from a fixed-seed generator, so runs are reproducible.
+ * treap (treap.h) keyed on lo. Priorities come from a fixed-seed generator, so runs are
+ * reproducible.
  *
  * Intervals never overlap, so a node's lo and hi may be edited in place as long as the interval
  * stays between its neighbours; the pool code relies on that to split and merge cheaply.
@@ -17,18 +17,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc/treap.h"
 #include "alloc/u128.h"
 
 struct ivnode {
+	struct treap_node t;  /* first: the tree links it through this */
 	u128 lo, hi;
-	struct ivnode *left, *right;
-	uint32_t prio;
 };
 
 struct ivtree {
-	struct ivnode *root;
+	struct treap t;
 	size_t n;             /* number of intervals */
-	uint32_t rng;         /* priority generator state */
 };
 
 void ivtree_init(struct ivtree *t);

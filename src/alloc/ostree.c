@@ -1,6 +1,7 @@
 /*
- * Order-statistic treap (see ostree.h): split/join like ivtree.c, plus subtree sizes kept up to
- * date on every path that changes shape.
+ * Order-statistic treap (see ostree.h): the shape changes are treap.h's, with an update callback
+ * that keeps subtree sizes right on every path that changes shape; rank, select and skip walk the
+ * sizes here.
  */
 #include "alloc/ostree.h"
 
@@ -8,6 +9,11 @@
 
 #include "core/log.h"
 #include "core/xalloc.h"
+
+static inline const struct osnode *os(const struct treap_node *n)
+{
+	return (const struct osnode *)n;   /* the treap_node is the first member */
+}
 
 int oskey_cmp(struct oskey a, struct oskey b)
 {
@@ -18,134 +24,58 @@ int oskey_cmp(struct oskey a, struct oskey b)
 	return 0;
 }
 
-void ostree_init(struct ostree *t)
+static size_t size_of(const struct treap_node *n)
 {
-	t->root = NULL;
-	t->rng = 0x2545f491u;
+	return n ? os(n)->size : 0;
 }
 
-static void free_nodes(struct osnode *n)
+static int os_cmp(const struct treap_node *n, const void *key)
 {
-	while (n) {
-		free_nodes(n->left);
-		struct osnode *right = n->right;
-		free(n);
-		n = right;
-	}
+	return oskey_cmp(os(n)->key, *(const struct oskey *)key);
+}
+
+static void os_update(struct treap_node *n)
+{
+	((struct osnode *)n)->size = 1 + size_of(n->left) + size_of(n->right);
+}
+
+static const struct treap_class os_class = { .cmp = os_cmp, .update = os_update };
+
+void ostree_init(struct ostree *t)
+{
+	treap_init(&t->t, 0x2545f491u);
 }
 
 void ostree_clear(struct ostree *t)
 {
-	free_nodes(t->root);
-	t->root = NULL;
-}
-
-static size_t size_of(const struct osnode *n)
-{
-	return n ? n->size : 0;
-}
-
-static void fix(struct osnode *n)
-{
-	n->size = 1 + size_of(n->left) + size_of(n->right);
+	treap_clear(&t->t);
 }
 
 size_t ostree_size(const struct ostree *t)
 {
-	return size_of(t->root);
-}
-
-/* Splits n into keys < k (*l) and keys >= k (*r). */
-static void split(struct osnode *n, struct oskey k, struct osnode **l, struct osnode **r)
-{
-	if (!n) {
-		*l = *r = NULL;
-	} else if (oskey_cmp(n->key, k) < 0) {
-		split(n->right, k, &n->right, r);
-		fix(n);
-		*l = n;
-	} else {
-		split(n->left, k, l, &n->left);
-		fix(n);
-		*r = n;
-	}
-}
-
-static struct osnode *join(struct osnode *l, struct osnode *r)
-{
-	if (!l)
-		return r;
-	if (!r)
-		return l;
-	if (l->prio > r->prio) {
-		l->right = join(l->right, r);
-		fix(l);
-		return l;
-	}
-	r->left = join(l, r->left);
-	fix(r);
-	return r;
-}
-
-static struct osnode *insert_node(struct osnode *root, struct osnode *node)
-{
-	if (!root)
-		return node;
-	if (node->prio > root->prio) {
-		split(root, node->key, &node->left, &node->right);
-		fix(node);
-		return node;
-	}
-	if (oskey_cmp(node->key, root->key) < 0)
-		root->left = insert_node(root->left, node);
-	else
-		root->right = insert_node(root->right, node);
-	fix(root);
-	return root;
+	return size_of(t->t.root);
 }
 
 void ostree_insert(struct ostree *t, struct oskey k)
 {
-	uint32_t x = t->rng;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	t->rng = x;
 	struct osnode *node = XNEW(struct osnode);
 	node->key = k;
-	node->prio = x;
-	node->size = 1;
-	t->root = insert_node(t->root, node);
-}
-
-static struct osnode *remove_node(struct osnode *n, struct oskey k)
-{
-	if (!n)
-		log_fatal("alloc", "ordered set is missing a key", "family=%u", k.family);
-	int c = oskey_cmp(k, n->key);
-	if (c == 0) {
-		struct osnode *rest = join(n->left, n->right);
-		free(n);
-		return rest;
-	}
-	if (c < 0)
-		n->left = remove_node(n->left, k);
-	else
-		n->right = remove_node(n->right, k);
-	fix(n);
-	return n;
+	treap_insert(&t->t, &os_class, &node->t, &k);
 }
 
 void ostree_remove(struct ostree *t, struct oskey k)
 {
-	t->root = remove_node(t->root, k);
+	struct treap_node *gone = treap_remove(&t->t, &os_class, &k);
+	if (!gone)
+		log_fatal("alloc", "ordered set is missing a key", "family=%u", k.family);
+	free(gone);
 }
 
 size_t ostree_rank(const struct ostree *t, struct oskey k)
 {
 	size_t rank = 0;
-	for (const struct osnode *n = t->root; n;) {
-		if (oskey_cmp(n->key, k) < 0) {
+	for (const struct treap_node *n = t->t.root; n;) {
+		if (oskey_cmp(os(n)->key, k) < 0) {
 			rank += size_of(n->left) + 1;
 			n = n->right;
 		} else {
@@ -157,13 +87,13 @@ size_t ostree_rank(const struct ostree *t, struct oskey k)
 
 struct oskey ostree_select(const struct ostree *t, size_t i)
 {
-	const struct osnode *n = t->root;
+	const struct treap_node *n = t->t.root;
 	while (n) {
 		size_t left = size_of(n->left);
 		if (i < left) {
 			n = n->left;
 		} else if (i == left) {
-			return n->key;
+			return os(n)->key;
 		} else {
 			i -= left + 1;
 			n = n->right;

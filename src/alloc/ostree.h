@@ -6,7 +6,7 @@
  * The sharing index keeps one per sharing group (every address holding a key) and one per port
  * used in the group. Because the port sets are subsets of the group set, the first address of
  * the group that does not use a port is found by binary search over ranks (see ostree_skip).
- * Priorities come from a fixed-seed generator, as in ivtree.h.
+ * The treap machinery is treap.h's; ostree.c adds the keys and the sizes.
  */
 #ifndef INGOT_ALLOC_OSTREE_H
 #define INGOT_ALLOC_OSTREE_H
@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc/treap.h"
 #include "alloc/u128.h"
 
 struct oskey {
@@ -23,15 +24,13 @@ struct oskey {
 };
 
 struct osnode {
-	struct oskey key;
-	struct osnode *left, *right;
-	uint32_t prio;
+	struct treap_node t;     /* first: the tree links it through this */
 	size_t size;             /* nodes in this subtree */
+	struct oskey key;
 };
 
 struct ostree {
-	struct osnode *root;
-	uint32_t rng;
+	struct treap t;
 };
 
 void ostree_init(struct ostree *t);

@@ -23,7 +23,8 @@
  *   graceful-shutdown SECONDS
  *                 RFC 8326 on every peer: re-announce with 65535:0, withdraw after SECONDS
  *   stop          Cease to every peer and exit (also on end of input, SIGTERM, SIGINT)
- * Route changes made by the lines of one read are given to the speaker together.
+ * Route changes made by the lines of one read are given to the speaker together. The line reading
+ * and dispatch are common/cmdloop.h's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bgp/bgp.h"
 #include "bgp/msg.h"
@@ -39,6 +39,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/xalloc.h"
+#include "cmdloop.h"
 
 #define MAX_PEERS 64
 #define MAX_LIST 32
@@ -63,9 +64,6 @@ static struct {
 	struct attr_set **sets;
 	size_t nsets;
 	bool routes_dirty;
-	char line[LINE_MAX_LEN];
-	size_t line_len;
-	bool discarding;
 } D;
 
 static _Noreturn void usage(void)
@@ -349,7 +347,7 @@ static void cmd_withdraw(char *save)
 
 /* --- status ------------------------------------------------------------------------------- */
 
-static void cmd_status(void)
+static void cmd_status(char *args)
 {
 	printf("{\"peers\":[");
 	for (size_t i = 0; i < bgp_peer_count(D.speaker); i++) {
@@ -372,73 +370,57 @@ static void cmd_status(void)
 
 /* --- input -------------------------------------------------------------------------------- */
 
-static void command(char *line)
+static void cmd_start(char *args)
 {
-	char *save = NULL;
-	char *verb = strtok_r(line, " \t\r", &save);
-	uint16_t secs;
-	if (!verb || verb[0] == '#')
-		return;
-	if (strcmp(verb, "peer") == 0) {
-		cmd_peer(save);
-	} else if (strcmp(verb, "start") == 0) {
-		D.started = true;
-		if (apply_peers())
-			printf("ok\n");
-		else
-			printf("error: peers refused (see the log)\n");
-	} else if (strcmp(verb, "route") == 0) {
-		cmd_route(save);
-	} else if (strcmp(verb, "range") == 0) {
-		cmd_range(save);
-	} else if (strcmp(verb, "withdraw") == 0) {
-		cmd_withdraw(save);
-	} else if (strcmp(verb, "withdraw-all") == 0) {
-		D.nroutes = 0;
-		D.routes_dirty = true;
+	D.started = true;
+	if (apply_peers())
 		printf("ok\n");
-	} else if (strcmp(verb, "status") == 0) {
-		cmd_status();
-	} else if (strcmp(verb, "graceful-shutdown") == 0) {
-		char *tok = strtok_r(NULL, " \t", &save);
-		if (!tok || !parse_u16(tok, &secs)) {
-			printf("error: graceful-shutdown needs SECONDS\n");
-			return;
-		}
-		for (size_t i = 0; i < bgp_peer_count(D.speaker); i++)
-			bgp_peer_graceful_shutdown(bgp_peer_at(D.speaker, i), secs);
-		printf("ok\n");
-	} else if (strcmp(verb, "stop") == 0) {
-		printf("ok\n");
-		loop_stop();
-	} else {
-		printf("error: unknown command %s\n", verb);
-	}
+	else
+		printf("error: peers refused (see the log)\n");
 }
 
-static void on_stdin(int fd, int events, void *arg)
+static void cmd_withdraw_all(char *args)
 {
-	char buf[65536];
-	ssize_t n = read(fd, buf, sizeof(buf));
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		loop_stop();
+	D.nroutes = 0;
+	D.routes_dirty = true;
+	printf("ok\n");
+}
+
+static void cmd_graceful_shutdown(char *save)
+{
+	uint16_t secs;
+	char *tok = strtok_r(NULL, " \t", &save);
+	if (!tok || !parse_u16(tok, &secs)) {
+		printf("error: graceful-shutdown needs SECONDS\n");
 		return;
 	}
-	for (ssize_t i = 0; i < n; i++) {
-		if (buf[i] == '\n') {
-			D.line[D.line_len] = '\0';
-			if (D.discarding)
-				printf("error: line too long\n");
-			else
-				command(D.line);
-			D.line_len = 0;
-			D.discarding = false;
-		} else if (D.line_len + 1 < sizeof(D.line)) {
-			D.line[D.line_len++] = buf[i];
-		} else {
-			D.discarding = true;
-		}
-	}
+	for (size_t i = 0; i < bgp_peer_count(D.speaker); i++)
+		bgp_peer_graceful_shutdown(bgp_peer_at(D.speaker, i), secs);
+	printf("ok\n");
+}
+
+static void cmd_stop(char *args)
+{
+	printf("ok\n");
+	loop_stop();
+}
+
+static const struct cmdloop_verb verbs[] = {
+	{ "peer", cmd_peer },
+	{ "start", cmd_start },
+	{ "route", cmd_route },
+	{ "range", cmd_range },
+	{ "withdraw", cmd_withdraw },
+	{ "withdraw-all", cmd_withdraw_all },
+	{ "status", cmd_status },
+	{ "graceful-shutdown", cmd_graceful_shutdown },
+	{ "stop", cmd_stop },
+	{ NULL, NULL },
+};
+
+/* After each read: the route changes of all its lines go to the peers at once. */
+static void after_read(void)
+{
 	if (D.routes_dirty && D.started) {
 		for (size_t i = 0; i < bgp_peer_count(D.speaker); i++)
 			push_routes(bgp_peer_at(D.speaker, i));
@@ -489,12 +471,15 @@ int main(int argc, char **argv)
 		}
 	}
 	log_setup(level, LOG_FORMAT_TEXT, stderr);
-	struct watch *in = watch_new(STDIN_FILENO, WATCH_READ, on_stdin, NULL);
+	static const struct cmdloop_config cmds = {
+		.verbs = verbs, .line_max = LINE_MAX_LEN, .after_read = after_read,
+	};
+	struct cmdloop *in = cmdloop_start(&cmds);
 	struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
 	struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
 	printf("ready\n");
 	int rc = loop_run();
-	watch_free(in);
+	cmdloop_free(in);
 	sigwatch_free(term);
 	sigwatch_free(intr);
 	bgp_speaker_free(D.speaker);   /* Cease/Administrative Shutdown to every peer */

@@ -15,7 +15,8 @@
  * Interfaces are followed through rtnetlink; when the announcing interface comes up or changes its
  * MAC, everything is announced again.
  * and exits on end of input, SIGTERM or SIGINT. Every command is answered with one line on stdout
- * ("ok", the counters, or "error: ...") so a test can wait for it to take effect.
+ * ("ok", the counters, or "error: ...") so a test can wait for it to take effect. The line
+ * reading and dispatch are common/cmdloop.h's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,12 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/addr.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/xalloc.h"
+#include "cmdloop.h"
 #include "l2/iface.h"
 #include "l2/responder.h"
 
@@ -38,9 +39,6 @@
 
 static struct {
 	int ifindex;
-	char line[LINE_MAX_LEN];
-	size_t line_len;
-	bool discarding;          /* the current line was too long */
 } D;
 
 static _Noreturn void usage(void)
@@ -111,57 +109,36 @@ static void print_selection(char *args)
 	printf("]}\n");
 }
 
-static void command(char *line)
+static void cmd_own(char *args)
 {
 	static ip_addr ips[MAX_IPS];
-	char *save = NULL;
-	char *verb = strtok_r(line, " \t", &save);
-	if (!verb)
+	long n = parse_ips(args, ips, MAX_IPS);
+	if (n < 0)
 		return;
-	if (strcmp(verb, "own") == 0) {
-		long n = parse_ips(save ? save : (char *)"", ips, MAX_IPS);
-		if (n < 0)
-			return;
-		if (l2_set_owned(D.ifindex, ips, (size_t)n) != 0)
-			printf("error: cannot respond on this interface\n");
-		else
-			printf("ok\n");
-	} else if (strcmp(verb, "changed") == 0) {
-		l2_interface_changed(D.ifindex);
+	if (l2_set_owned(D.ifindex, ips, (size_t)n) != 0)
+		printf("error: cannot respond on this interface\n");
+	else
 		printf("ok\n");
-	} else if (strcmp(verb, "counters") == 0) {
-		print_counters();
-	} else if (strcmp(verb, "select") == 0) {
-		print_selection(save ? save : (char *)"");
-	} else {
-		printf("error: unknown command %s\n", verb);
-	}
 }
 
-static void on_stdin(int fd, int events, void *arg)
+static void cmd_changed(char *args)
 {
-	char buf[4096];
-	ssize_t n = read(fd, buf, sizeof(buf));
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		loop_stop();
-		return;
-	}
-	for (ssize_t i = 0; i < n; i++) {
-		if (buf[i] == '\n') {
-			D.line[D.line_len] = '\0';
-			if (D.discarding)
-				printf("error: line too long\n");
-			else
-				command(D.line);
-			D.line_len = 0;
-			D.discarding = false;
-		} else if (D.line_len + 1 < sizeof(D.line)) {
-			D.line[D.line_len++] = buf[i];
-		} else {
-			D.discarding = true;
-		}
-	}
+	l2_interface_changed(D.ifindex);
+	printf("ok\n");
 }
+
+static void cmd_counters(char *args)
+{
+	print_counters();
+}
+
+static const struct cmdloop_verb verbs[] = {
+	{ "own", cmd_own },
+	{ "changed", cmd_changed },
+	{ "counters", cmd_counters },
+	{ "select", print_selection },
+	{ NULL, NULL },
+};
 
 static void on_iface(enum l2_iface_change change, int ifindex, void *arg)
 {
@@ -220,12 +197,13 @@ int main(int argc, char **argv)
 	}
 	if (n > 0 && l2_set_owned(D.ifindex, ips, n) != 0)
 		return 1;
-	struct watch *in = watch_new(STDIN_FILENO, WATCH_READ, on_stdin, NULL);
+	static const struct cmdloop_config cmds = { .verbs = verbs, .line_max = LINE_MAX_LEN };
+	struct cmdloop *in = cmdloop_start(&cmds);
 	struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
 	struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
 	printf("ready\n");
 	int rc = loop_run();
-	watch_free(in);
+	cmdloop_free(in);
 	sigwatch_free(term);
 	sigwatch_free(intr);
 	l2_responder_shutdown();

@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "bgp/fsm.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "cmdloop.h"
 
 #define MAX_ROUTES 16
 
@@ -108,11 +108,6 @@ static void parse_bgp(const char *spec)
 	D.peer.router_id = ip_addr_v4_value(&id);
 }
 
-static void on_signal(int signo, void *arg)
-{
-	loop_stop();
-}
-
 int main(int argc, char **argv)
 {
 	enum log_level level = LOGL_INFO;
@@ -173,12 +168,7 @@ int main(int argc, char **argv)
 	} else if (!(bfd = bfd_session_new(&D.bfd, on_bfd, NULL))) {
 		return 1;
 	}
-	struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
-	struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
-	printf("ready\n");
-	int rc = loop_run();
-	sigwatch_free(term);
-	sigwatch_free(intr);
+	int rc = cmdloop_run(NULL);   /* no commands: runs until SIGTERM or SIGINT */
 	if (D.poll)
 		timer_free(D.poll);
 	bgp_speaker_free(D.speaker);

@@ -28,7 +28,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,11 +427,6 @@ static void after_read(void)
 	}
 }
 
-static void on_signal(int signo, void *arg)
-{
-	loop_stop();
-}
-
 static void listen_on(const char *spec)
 {
 	char text[IP_ADDR_STRLEN + 8];
@@ -474,14 +468,7 @@ int main(int argc, char **argv)
 	static const struct cmdloop_config cmds = {
 		.verbs = verbs, .line_max = LINE_MAX_LEN, .after_read = after_read,
 	};
-	struct cmdloop *in = cmdloop_start(&cmds);
-	struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
-	struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
-	printf("ready\n");
-	int rc = loop_run();
-	cmdloop_free(in);
-	sigwatch_free(term);
-	sigwatch_free(intr);
+	int rc = cmdloop_run(&cmds);
 	bgp_speaker_free(D.speaker);   /* Cease/Administrative Shutdown to every peer */
 	loop_free();
 	for (size_t i = 0; i < D.nsets; i++)

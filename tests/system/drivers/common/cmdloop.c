@@ -5,6 +5,7 @@
 #include "cmdloop.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,7 @@ static void on_stdin(int fd, int events, void *arg)
 		c->cfg->after_read();
 }
 
-struct cmdloop *cmdloop_start(const struct cmdloop_config *cfg)
+static struct cmdloop *cmdloop_start(const struct cmdloop_config *cfg)
 {
 	struct cmdloop *c = XNEW(struct cmdloop);
 	c->cfg = cfg;
@@ -77,11 +78,29 @@ struct cmdloop *cmdloop_start(const struct cmdloop_config *cfg)
 	return c;
 }
 
-void cmdloop_free(struct cmdloop *c)
+static void cmdloop_free(struct cmdloop *c)
 {
 	if (!c)
 		return;
 	watch_free(c->in);
 	free(c->line);
 	free(c);
+}
+
+static void on_signal(int signo, void *arg)
+{
+	loop_stop();
+}
+
+int cmdloop_run(const struct cmdloop_config *cfg)
+{
+	struct cmdloop *in = cfg ? cmdloop_start(cfg) : NULL;
+	struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
+	struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
+	printf("ready\n");
+	int rc = loop_run();
+	cmdloop_free(in);
+	sigwatch_free(term);
+	sigwatch_free(intr);
+	return rc;
 }

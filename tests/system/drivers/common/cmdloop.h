@@ -3,7 +3,7 @@
  * lines, takes the first word of each as the verb and calls that verb's handler with the rest of
  * the line. Empty lines and lines starting with '#' are skipped; an unknown verb is answered
  * "error: unknown command VERB", a line longer than the driver's limit "error: line too long".
- * End of input (or a read error) stops the event loop.
+ * End of input (or a read error) stops the event loop, as do SIGTERM and SIGINT.
  */
 #ifndef INGOT_TESTS_DRIVERS_CMDLOOP_H
 #define INGOT_TESTS_DRIVERS_CMDLOOP_H
@@ -23,8 +23,11 @@ struct cmdloop_config {
 	void (*after_read)(void);           /* optional: after the lines of one read() */
 };
 
-/* Starts watching stdin; cfg must outlive the returned loop, which cmdloop_free() frees. */
-struct cmdloop *cmdloop_start(const struct cmdloop_config *cfg);
-void cmdloop_free(struct cmdloop *c);
+/*
+ * A driver's main loop, after its setup: watches stdin for commands (cfg NULL: none, for a driver
+ * that only runs until told to stop), stops on SIGTERM and SIGINT, prints "ready" and runs the
+ * event loop until stopped. Returns loop_run()'s result.
+ */
+int cmdloop_run(const struct cmdloop_config *cfg);
 
 #endif

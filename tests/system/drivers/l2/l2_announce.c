@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <net/if.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,11 +148,6 @@ static void on_iface(enum l2_iface_change change, int ifindex, void *arg)
 	}
 }
 
-static void on_signal(int signo, void *arg)
-{
-	loop_stop();
-}
-
 int main(int argc, char **argv)
 {
 	struct l2_config cfg = l2_config_default();
@@ -198,14 +192,7 @@ int main(int argc, char **argv)
 	if (n > 0 && l2_set_owned(D.ifindex, ips, n) != 0)
 		return 1;
 	static const struct cmdloop_config cmds = { .verbs = verbs, .line_max = LINE_MAX_LEN };
-	struct cmdloop *in = cmdloop_start(&cmds);
-	struct sigwatch *term = sigwatch_new(SIGTERM, on_signal, NULL);
-	struct sigwatch *intr = sigwatch_new(SIGINT, on_signal, NULL);
-	printf("ready\n");
-	int rc = loop_run();
-	cmdloop_free(in);
-	sigwatch_free(term);
-	sigwatch_free(intr);
+	int rc = cmdloop_run(&cmds);
 	l2_responder_shutdown();
 	l2_iface_stop();
 	loop_free();

@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/xorshift.h"
+
 struct treap_node {
 	struct treap_node *left, *right;
 	uint32_t prio;
@@ -110,13 +112,8 @@ static inline struct treap_node *treap_join_(const struct treap_class *c,
 
 static inline uint32_t treap_next_prio_(struct treap *t)
 {
-	/* xorshift32: deterministic, cheap, good enough for balancing. */
-	uint32_t x = t->rng;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	t->rng = x;
-	return x;
+	/* deterministic, cheap, good enough for balancing */
+	return xorshift32(&t->rng);
 }
 
 static inline struct treap_node *treap_insert_node_(const struct treap_class *c,

@@ -8,21 +8,17 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/xorshift.h"
 
 static uint32_t max_u32(uint32_t a, uint32_t b)
 {
 	return a > b ? a : b;
 }
 
-/* xorshift32: jitter only needs to differ between packets and between sessions. */
+/* Jitter only needs to differ between packets and between sessions. */
 static uint32_t next_rnd(struct bfd_fsm *f)
 {
-	uint32_t x = f->rnd;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	f->rnd = x;
-	return x;
+	return xorshift32(&f->rnd);
 }
 
 uint32_t bfd_fsm_tx_interval_us(const struct bfd_fsm *f)

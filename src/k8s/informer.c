@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/xalloc.h"
+#include "core/xorshift.h"
 #include "k8s/backoff.h"
 #include "k8s/watch_event.h"
 
@@ -78,13 +79,8 @@ static void informer_fsm(struct k8s_informer *inf, enum inf_event ev, const char
 
 static uint32_t next_random(struct k8s_informer *inf)
 {
-	/* xorshift32: jitter only needs to differ between processes and attempts */
-	uint32_t x = inf->rng;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	inf->rng = x;
-	return x;
+	/* jitter only needs to differ between processes and attempts */
+	return xorshift32(&inf->rng);
 }
 
 static void set_str(char **dst, const char *src)

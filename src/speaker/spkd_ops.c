@@ -41,6 +41,8 @@
  * the BGPPeer's name (`ingot status` shows both).
  * Ready once the first decision has been applied.
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,16 +54,98 @@
 #include "ops/metrics.h"
 #include "speaker/spkd.h"
 
+/*
+ * The per-peer families that copy a number from the engine's status: MetalLB's name and help,
+ * the type (untyped where MetalLB's name breaks promtool's lint, see ops/metrics.h), and the
+ * field. Fields are uint64_t or size_t in bgp_peer_status, uint64_t or uint32_t in bfd_status.
+ */
+enum family_kind { KIND_COUNTER, KIND_UNTYPED };
+
+struct status_metric {
+	const char *name, *help;
+	enum family_kind kind;
+	size_t offset, size;
+};
+
+#define BGP_FIELD(f) offsetof(struct bgp_peer_status, f), sizeof(((struct bgp_peer_status *)0)->f)
+#define BFD_FIELD(f) offsetof(struct bfd_status, f), sizeof(((struct bfd_status *)0)->f)
+
+static const struct status_metric bgp_metrics[] = {
+	{ "metallb_bgp_announced_prefixes_total",
+	  "Number of prefixes currently being advertised on the BGP session", KIND_UNTYPED,
+	  BGP_FIELD(prefixes_advertised) },
+	{ "metallb_bgp_updates_total", "Number of BGP UPDATE messages sent", KIND_COUNTER,
+	  BGP_FIELD(updates_out) },
+	{ "metallb_bgp_updates_total_received", "Number of BGP UPDATE messages received",
+	  KIND_UNTYPED, BGP_FIELD(updates_in) },
+	{ "metallb_bgp_total_sent", "Number of total BGP messages sent", KIND_UNTYPED,
+	  BGP_FIELD(msgs_out) },
+	{ "metallb_bgp_total_received", "Number of total BGP messages received", KIND_UNTYPED,
+	  BGP_FIELD(msgs_in) },
+	{ "metallb_bgp_opens_sent", "Number of BGP open messages sent", KIND_UNTYPED,
+	  BGP_FIELD(opens_out) },
+	{ "metallb_bgp_opens_received", "Number of BGP open messages received", KIND_UNTYPED,
+	  BGP_FIELD(opens_in) },
+	{ "metallb_bgp_notifications_sent", "Number of BGP notification messages sent",
+	  KIND_UNTYPED, BGP_FIELD(notifications_out) },
+	{ "metallb_bgp_keepalives_sent", "Number of BGP keepalive messages sent", KIND_UNTYPED,
+	  BGP_FIELD(keepalives_out) },
+	{ "metallb_bgp_keepalives_received", "Number of BGP keepalive messages received",
+	  KIND_UNTYPED, BGP_FIELD(keepalives_in) },
+	{ "metallb_bgp_route_refresh_sent", "Number of BGP route refresh messages sent",
+	  KIND_UNTYPED, BGP_FIELD(route_refresh_out) },
+	{ "metallb_bgp_pending_prefixes_total",
+	  "Number of pending prefixes to be advertised on the BGP session", KIND_UNTYPED,
+	  BGP_FIELD(prefixes_pending) },
+};
+
+static const struct status_metric bfd_metrics[] = {
+	{ "metallb_bfd_control_packet_input", "Number of received BFD control packets",
+	  KIND_UNTYPED, BFD_FIELD(rx_packets) },
+	{ "metallb_bfd_control_packet_output", "Number of sent BFD control packets", KIND_UNTYPED,
+	  BFD_FIELD(tx_packets) },
+	{ "metallb_bfd_session_up_events", "Number of BFD session up events", KIND_UNTYPED,
+	  BFD_FIELD(up_count) },
+	{ "metallb_bfd_session_down_events", "Number of BFD session down events", KIND_UNTYPED,
+	  BFD_FIELD(down_count) },
+};
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The field a table entry names, as a double. */
+static double field_value(const void *base, const struct status_metric *sm)
+{
+	const char *p = (const char *)base + sm->offset;
+	if (sm->size == sizeof(uint64_t)) {
+		uint64_t v;
+		memcpy(&v, p, sizeof(v));
+		return (double)v;
+	}
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return (double)v;
+}
+
+static struct metric_family **register_table(struct metrics *m, const struct status_metric *t,
+					     size_t n)
+{
+	struct metric_family **f = xcalloc(n, sizeof(*f));
+	for (size_t i = 0; i < n; i++)
+		f[i] = t[i].kind == KIND_COUNTER
+			? metrics_counter(m, t[i].name, t[i].help, METRIC_LABELS("peer"))
+			: metrics_untyped(m, t[i].name, t[i].help, METRIC_LABELS("peer"));
+	return f;
+}
+
 struct spkd_ops {
 	struct spkd *d;
 	struct metrics *m;
 	struct health *h;
 	struct ops_http *http;
-	struct metric_family *session_up, *prefixes, *announced, *api;
-	struct metric_family *updates_out, *updates_in, *msgs_out, *msgs_in;
-	struct metric_family *opens_out, *opens_in, *notifs_out, *keepalives_out, *keepalives_in;
-	struct metric_family *refresh_out, *pending;
-	struct metric_family *bfd_up, *bfd_rx, *bfd_tx, *bfd_up_events, *bfd_down_events;
+	struct metric_family *session_up, *announced, *api;
+	struct metric_family **bgp;      /* one per bgp_metrics[] entry */
+	struct metric_family *bfd_up;
+	struct metric_family **bfd;      /* one per bfd_metrics[] entry */
 	struct metric_family *l2_requests, *l2_replies, *l2_gratuitous;
 	struct metric_series **series;   /* made at the last scrape, removed at the next */
 	size_t nseries;
@@ -113,32 +197,16 @@ static void collect(void *arg)
 			continue;
 		keep(o, metric_series(o->session_up, METRIC_LABELS(name)),
 		     strcmp(st.state_name, "Established") == 0);
-		keep(o, metric_series(o->prefixes, METRIC_LABELS(name)), (double)st.prefixes_advertised);
-		keep(o, metric_series(o->updates_out, METRIC_LABELS(name)), (double)st.updates_out);
-		keep(o, metric_series(o->updates_in, METRIC_LABELS(name)), (double)st.updates_in);
-		keep(o, metric_series(o->msgs_out, METRIC_LABELS(name)), (double)st.msgs_out);
-		keep(o, metric_series(o->msgs_in, METRIC_LABELS(name)), (double)st.msgs_in);
-		keep(o, metric_series(o->opens_out, METRIC_LABELS(name)), (double)st.opens_out);
-		keep(o, metric_series(o->opens_in, METRIC_LABELS(name)), (double)st.opens_in);
-		keep(o, metric_series(o->notifs_out, METRIC_LABELS(name)),
-		     (double)st.notifications_out);
-		keep(o, metric_series(o->keepalives_out, METRIC_LABELS(name)),
-		     (double)st.keepalives_out);
-		keep(o, metric_series(o->keepalives_in, METRIC_LABELS(name)),
-		     (double)st.keepalives_in);
-		keep(o, metric_series(o->refresh_out, METRIC_LABELS(name)),
-		     (double)st.route_refresh_out);
-		keep(o, metric_series(o->pending, METRIC_LABELS(name)), (double)st.prefixes_pending);
+		for (size_t k = 0; k < NELEMS(bgp_metrics); k++)
+			keep(o, metric_series(o->bgp[k], METRIC_LABELS(name)),
+			     field_value(&st, &bgp_metrics[k]));
 		if (!st.has_bfd)
 			continue;
 		keep(o, metric_series(o->bfd_up, METRIC_LABELS(name)),
 		     st.bfd.state == BFD_STATE_UP);
-		keep(o, metric_series(o->bfd_rx, METRIC_LABELS(name)), (double)st.bfd.rx_packets);
-		keep(o, metric_series(o->bfd_tx, METRIC_LABELS(name)), (double)st.bfd.tx_packets);
-		keep(o, metric_series(o->bfd_up_events, METRIC_LABELS(name)),
-		     (double)st.bfd.up_count);
-		keep(o, metric_series(o->bfd_down_events, METRIC_LABELS(name)),
-		     (double)st.bfd.down_count);
+		for (size_t k = 0; k < NELEMS(bfd_metrics); k++)
+			keep(o, metric_series(o->bfd[k], METRIC_LABELS(name)),
+			     field_value(&st.bfd, &bfd_metrics[k]));
 	}
 	l2_owned_foreach(l2_ip, o);
 	const struct spk_decision *dec = spkd_decision(o->d);
@@ -184,49 +252,10 @@ struct spkd_ops *spkd_ops_new(const char *listen, struct spkd *d, bool (*api_ok)
 	o->h = health_new();
 	o->session_up = metrics_gauge(o->m, "metallb_bgp_session_up",
 				      "BGP session state (1 is up, 0 is down)", METRIC_LABELS("peer"));
-	o->prefixes = metrics_untyped(o->m, "metallb_bgp_announced_prefixes_total",
-				      "Number of prefixes currently being advertised on the BGP "
-				      "session",
-				      METRIC_LABELS("peer"));
-	o->updates_out = metrics_counter(o->m, "metallb_bgp_updates_total",
-					 "Number of BGP UPDATE messages sent", METRIC_LABELS("peer"));
-	o->updates_in = metrics_untyped(o->m, "metallb_bgp_updates_total_received",
-					"Number of BGP UPDATE messages received",
-					METRIC_LABELS("peer"));
-	o->msgs_out = metrics_untyped(o->m, "metallb_bgp_total_sent",
-				      "Number of total BGP messages sent", METRIC_LABELS("peer"));
-	o->msgs_in = metrics_untyped(o->m, "metallb_bgp_total_received",
-				     "Number of total BGP messages received", METRIC_LABELS("peer"));
-	o->opens_out = metrics_untyped(o->m, "metallb_bgp_opens_sent",
-				       "Number of BGP open messages sent", METRIC_LABELS("peer"));
-	o->opens_in = metrics_untyped(o->m, "metallb_bgp_opens_received",
-				      "Number of BGP open messages received", METRIC_LABELS("peer"));
-	o->notifs_out = metrics_untyped(o->m, "metallb_bgp_notifications_sent",
-					"Number of BGP notification messages sent",
-					METRIC_LABELS("peer"));
-	o->keepalives_out = metrics_untyped(o->m, "metallb_bgp_keepalives_sent",
-					    "Number of BGP keepalive messages sent",
-					    METRIC_LABELS("peer"));
-	o->keepalives_in = metrics_untyped(o->m, "metallb_bgp_keepalives_received",
-					   "Number of BGP keepalive messages received",
-					   METRIC_LABELS("peer"));
-	o->refresh_out = metrics_untyped(o->m, "metallb_bgp_route_refresh_sent",
-					 "Number of BGP route refresh messages sent",
-					 METRIC_LABELS("peer"));
-	o->pending = metrics_untyped(o->m, "metallb_bgp_pending_prefixes_total",
-				     "Number of pending prefixes to be advertised on the BGP session",
-				     METRIC_LABELS("peer"));
+	o->bgp = register_table(o->m, bgp_metrics, NELEMS(bgp_metrics));
 	o->bfd_up = metrics_gauge(o->m, "metallb_bfd_session_up",
 				  "BFD session state (1 is up, 0 is down)", METRIC_LABELS("peer"));
-	o->bfd_rx = metrics_untyped(o->m, "metallb_bfd_control_packet_input",
-				    "Number of received BFD control packets", METRIC_LABELS("peer"));
-	o->bfd_tx = metrics_untyped(o->m, "metallb_bfd_control_packet_output",
-				    "Number of sent BFD control packets", METRIC_LABELS("peer"));
-	o->bfd_up_events = metrics_untyped(o->m, "metallb_bfd_session_up_events",
-					   "Number of BFD session up events", METRIC_LABELS("peer"));
-	o->bfd_down_events = metrics_untyped(o->m, "metallb_bfd_session_down_events",
-					     "Number of BFD session down events",
-					     METRIC_LABELS("peer"));
+	o->bfd = register_table(o->m, bfd_metrics, NELEMS(bfd_metrics));
 	o->l2_requests = metrics_untyped(o->m, "metallb_layer2_requests_received",
 					 "Number of layer2 requests received for owned IPs",
 					 METRIC_LABELS("ip"));
@@ -263,6 +292,8 @@ void spkd_ops_free(struct spkd_ops *o)
 		ops_http_free(o->http);
 	health_free(o->h);
 	metrics_free(o->m);
+	free(o->bgp);
+	free(o->bfd);
 	free(o->series);
 	free(o);
 }

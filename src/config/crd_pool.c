@@ -140,8 +140,6 @@ static void l2_preferred(struct dctx *c, struct cfg_l2_adv *a, const json_t *lis
 		dec_error(c, list, path, "must be a list");
 		return;
 	}
-	if (json_array_size(list))
-		dec_warn(c, list, path, "not supported by ingot yet (kept, has no effect)");
 	size_t i;
 	json_t *item;
 	json_array_foreach(list, i, item) {

@@ -25,6 +25,10 @@ struct k8s_recorder;
 struct k8s_recorder *k8s_recorder_new(struct k8s_client *c, const char *component, const char *host);
 void k8s_recorder_free(struct k8s_recorder *rec);
 
+/* Writes in flight or waiting for a request slot (at most 8 run at once, 1,000 wait; more are
+ * dropped with a log line). */
+size_t k8s_recorder_pending(const struct k8s_recorder *rec);
+
 /* type is "Normal" or "Warning"; obj (borrowed) is the object the event is about. */
 void k8s_event(struct k8s_recorder *rec, const json_t *obj, const char *type, const char *reason,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -386,6 +386,30 @@ def test_events_are_aggregated_and_shown_by_describe(cluster, testns, k8s_client
     assert "(x3 over" in line
 
 
+def test_many_events_at_once_all_written_few_requests_at_a_time(cluster, testns, k8s_client_bin):
+    """300 distinct Events emitted in one go (a speaker starting with many Services does this): the
+    recorder keeps at most 8 writes in flight and queues the rest, and every one reaches the server."""
+    cluster.apply(LB_SERVICE, namespace=testns)
+    result, _ = run_client(k8s_client_bin, cluster, "event", "--namespace", testns, "--name", "web",
+                           "--reason", "nodeAssigned", "--message", "announcing from node", "--distinct", 300)
+    assert result == {"pending": 0}, result
+    events = [e for e in cluster.get_json("events", "-n", testns)["items"] if e["reason"] == "nodeAssigned"]
+    assert sorted(e["message"] for e in events) == sorted(f"announcing from node #{i}" for i in range(1, 301))
+    assert all(e["count"] == 1 for e in events)
+
+
+def test_events_beyond_the_queue_are_dropped_and_logged(cluster, testns, k8s_client_bin):
+    """1,100 distinct Events in one go: 8 in flight plus 1,000 queued are written, the other 92 are
+    dropped with a log line (as client-go's broadcaster drops beyond its queue), memory stays bounded."""
+    cluster.apply(LB_SERVICE, namespace=testns)
+    result, stderr = run_client(k8s_client_bin, cluster, "event", "--namespace", testns, "--name", "web",
+                                "--reason", "burst", "--message", "m", "--distinct", 1100)
+    assert result == {"pending": 0}, result
+    assert 'msg="too many events waiting, dropping"' in stderr, stderr[-2000:]
+    events = [e for e in cluster.get_json("events", "-n", testns)["items"] if e["reason"] == "burst"]
+    assert len(events) == 1008, len(events)
+
+
 def test_lease_create_renew_and_take_over(cluster, testns, k8s_client_bin):
     result, _ = run_client(k8s_client_bin, cluster, "lease", "--namespace", testns, "--name", "ingot",
                            "--holder", "node-a", "--duration", 15)

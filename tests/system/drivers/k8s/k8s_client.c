@@ -12,6 +12,7 @@
  *       sets Service status ingress IPs, starting from the object in the file if given (an old
  *       copy exercises the 409 Conflict path), else from a fresh GET
  *   k8s-client event --namespace NS --name N --reason R --message M [--type T] [--repeat K]
+ *                    [--distinct K]   (K events with messages "M #1".."M #K", all at once)
  *   k8s-client lease --namespace NS --name N --holder H [--duration S]   acquire or renew
  *   k8s-client get PATH                                         prints {"outcome","http","body"}
  *   k8s-client call METHOD PATH [--body JSON] [--content-type T]   any verb, same output
@@ -48,7 +49,7 @@ struct opts {
 	const char *holder, *log_level, *from_file, *in_cluster_dir, *body, *content_type;
 	const char *ips[MAX_IPS + 1];
 	int nips;
-	long page_size, watch_timeout, backoff_max_ms, duration, repeat;
+	long page_size, watch_timeout, backoff_max_ms, duration, repeat, distinct;
 	bool http1;
 };
 
@@ -213,17 +214,15 @@ static int cmd_put_status(const struct opts *o)
 	return exit_code;
 }
 
-static void quit(void *arg)
-{
-	loop_stop();
-}
-
 struct event_job {
 	const struct opts *o;
 	struct k8s_recorder *rec;
 	long left;
 	struct timer *t;
+	monotime deadline;
 };
+
+static void event_wait(void *arg);
 
 static void event_got_object(void *arg, const struct k8s_response *resp)
 {
@@ -239,10 +238,26 @@ static void event_got_object(void *arg, const struct k8s_response *resp)
 	for (long i = 0; i < j->left; i++)
 		k8s_event(j->rec, svc, j->o->type ? j->o->type : "Normal", j->o->reason, "%s",
 			  j->o->message);
+	for (long i = 1; i <= j->o->distinct; i++)
+		k8s_event(j->rec, svc, j->o->type ? j->o->type : "Normal", j->o->reason, "%s #%ld",
+			  j->o->message, i);
 	json_decref(svc);
 	exit_code = 0;
-	/* Events are fire-and-forget: give them a moment, then leave. */
-	timer_start(j->t, mono_from_ms(1500));
+	/* Events are fire-and-forget: leave once the recorder has written them all. */
+	j->deadline = mono_add(mono_now(), mono_from_s(30));
+	timer_start(j->t, mono_from_ms(50));
+}
+
+static void event_wait(void *arg)
+{
+	struct event_job *j = arg;
+	if (k8s_recorder_pending(j->rec) == 0 || !mono_before(mono_now(), j->deadline)) {
+		printf("{\"pending\":%zu}\n", k8s_recorder_pending(j->rec));
+		fflush(stdout);
+		loop_stop();
+		return;
+	}
+	timer_start(j->t, mono_from_ms(50));
 }
 
 static int cmd_event_run(const struct opts *o)
@@ -252,7 +267,9 @@ static int cmd_event_run(const struct opts *o)
 	char host[256] = "";
 	gethostname(host, sizeof(host) - 1);
 	struct event_job j = { o, k8s_recorder_new(client, "ingot-test", host),
-			       o->repeat > 0 ? o->repeat : 1, timer_new(quit, NULL) };
+			       o->distinct > 0 ? o->repeat : (o->repeat > 0 ? o->repeat : 1), NULL,
+			       mono_from_ns(0) };
+	j.t = timer_new(event_wait, &j);
 	char *path = k8s_path(&k8s_res_services, o->namespace, o->name, NULL);
 	k8s_request(client, "GET", path, NULL, NULL, event_got_object, &j);
 	free(path);
@@ -359,6 +376,7 @@ int main(int argc, char **argv)
 		{ "message", required_argument, NULL, 'm' },
 		{ "type", required_argument, NULL, 't' },
 		{ "repeat", required_argument, NULL, 'x' },
+		{ "distinct", required_argument, NULL, 'X' },
 		{ "holder", required_argument, NULL, 'H' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "page-size", required_argument, NULL, 'p' },
@@ -389,6 +407,7 @@ int main(int argc, char **argv)
 		case 'm': o.message = optarg; break;
 		case 't': o.type = optarg; break;
 		case 'x': o.repeat = atol(optarg); break;
+		case 'X': o.distinct = atol(optarg); break;
 		case 'H': o.holder = optarg; break;
 		case 'd': o.duration = atol(optarg); break;
 		case 'p': o.page_size = atol(optarg); break;

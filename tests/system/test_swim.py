@@ -25,6 +25,7 @@ from pathlib import Path
 from fixtures.netns import Node, wait_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "data" / "speaker"))
+import seedk8s  # noqa: E402
 import seedlab  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -261,76 +262,23 @@ def test_run_wrong_key(topology, ingot_bin, tmp_path):
         assert bool(rows) == (n == owner), (n, rows)
 
 
-class K8sSide:
-    """`ingot controller` on the host, `ingot speaker` per node namespace (API through seedlab.ApiBridge),
-    the Nodes created here; everything stopped and deleted at close()."""
-
-    def __init__(self, cluster, ingot_bin, workdir: Path):
-        self.cluster, self.bin = cluster, str(ingot_bin)
-        self.bridge = seedlab.ApiBridge(cluster, workdir / "api")
-        self.controller = None
-        self.speakers: dict[str, tuple] = {}
-        self.nodes: list[str] = []
-        cluster.kubectl("create", "namespace", "metallb-system", check=False)
-        log = open(workdir / "controller.log", "ab")
-        self.controller = subprocess.Popen([self.bin, "controller", "--kubeconfig", cluster.kubeconfig,
-                                            "--log-level", "debug"], stdout=log, stderr=subprocess.STDOUT,
-                                           stdin=subprocess.DEVNULL)
-        log.close()
-
-    def add_node(self, name: str, ip: str) -> None:
-        self.cluster.apply(seedlab.node_object(name, address=ip))
-        self.nodes.append(name)
-        node = self.cluster.get_json("node", name)
-        if not (node.get("status") or {}).get("addresses"):
-            # An API server that drops status on create: set it through the subresource.
-            self.cluster.kubectl("patch", "node", name, "--subresource=status", "--type=merge", "-p",
-                                 json.dumps({"status": {"addresses": [{"type": "InternalIP", "address": ip}]}}))
-
-    def start_speaker(self, name: str, ns, args) -> subprocess.Popen:
-        kubeconfig = self.bridge.attach(ns)
-        proc = ns.popen([self.bin, "speaker", "--node-name", name, "--kubeconfig", kubeconfig,
-                         "--log-level", "debug", *args], log=f"speaker-{name}.log")
-        self.speakers[name] = (ns, proc)
-        return proc
-
-    def conditions(self) -> dict:
-        return {n: (self.cluster.get_json("node", n).get("status") or {}).get("conditions") for n in self.nodes}
-
-    def close(self) -> None:
-        for ns, proc in self.speakers.values():
-            ns.stop(proc)
-        if self.controller and self.controller.poll() is None:
-            self.controller.terminate()
-            try:
-                self.controller.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.controller.kill()
-                self.controller.wait()
-        self.bridge.close()
-        self.cluster.kubectl("delete", "configmap", "config", "-n", "metallb-system", "--ignore-not-found",
-                             check=False)
-        for n in self.nodes:
-            self.cluster.kubectl("delete", "node", n, "--ignore-not-found", "--wait=false", check=False)
-
-
 def test_speaker_kill9_failover(cluster, ingot_bin, tmp_path, testns, topology):
     """`ingot speaker` with the Nodes from the API server as members; no Node condition is touched."""
     cluster.clear_deleted_test_namespaces()
-    k8s = K8sSide(cluster, ingot_bin, tmp_path)
+    k8s = seedk8s.Seed(cluster, ingot_bin, tmp_path, testns)
     try:
+        k8s.start_controller()
         lab = seedlab.build_l2_seed_lab(topology, Node, nodes=3)
         secret = write_key(tmp_path / "memberlist" / "secretkey", b"k8s memberlist key")
-        for name, ip in zip(NAMES, lab.node_ips):
-            k8s.add_node(name, ip)
+        for name, ip, ns in zip(NAMES, lab.node_ips, lab.nodes):
+            k8s.add_node(name, ns, address=ip)
         cluster.apply((DATA / "l2.yml").read_text())
         cluster.apply(SERVICE.format(ns=testns), namespace=testns)
         cluster.apply(seedlab.endpoint_slice(testns, "nginx", NAMES, ["10.244.1.5", "10.244.2.5", "10.244.3.5"]))
         socks = {}
         for name, ns in zip(NAMES, lab.nodes):
             socks[name] = ns.workdir / "control.sock"
-            k8s.start_speaker(name, ns, ["--control-socket", str(socks[name]),
-                                         "--ml-secret-key-path", str(secret.parent)])
+            k8s.start_speaker(name, "--control-socket", str(socks[name]), "--ml-secret-key-path", str(secret.parent))
         wait_for(lambda: seedlab.external_ip(cluster, testns, "nginx") == seedlab.SEED_L2_IP, timeout=30,
                  what="EXTERNAL-IP 192.168.1.240")
 
@@ -348,7 +296,7 @@ def test_speaker_kill9_failover(cluster, ingot_bin, tmp_path, testns, topology):
         before = k8s.conditions()
 
         def kill():
-            k8s.speakers[owner][1].send_signal(signal.SIGKILL)
+            k8s.speakers[owner].send_signal(signal.SIGKILL)
 
         dt = measure_failover(lab.client, macs, owner, heir, kill)
         print(f"\nSWIM L2 failover (ingot speaker) {owner} -> {heir} after kill -9: {dt * 1000:.0f} ms")

@@ -41,19 +41,29 @@ class Seed:
                                            stdin=subprocess.DEVNULL)
         log.close()
 
-    def add_node(self, name: str, ns) -> None:
-        self.cluster.apply(seedlab.node_object(name))
+    def add_node(self, name: str, ns, address: str | None = None) -> None:
+        """The Node object; with address, its status.addresses InternalIP (the failure detector's member
+        address), set through the status subresource as a kubelet would."""
+        self.cluster.apply(seedlab.node_object(name, address=address) if address else seedlab.node_object(name))
+        if address and not (self.cluster.get_json("node", name).get("status") or {}).get("addresses"):
+            self.cluster.kubectl("patch", "node", name, "--subresource=status", "--type=merge", "-p",
+                                 json.dumps({"status": {"addresses": [{"type": "InternalIP", "address": address}]}}))
         self.created_nodes.append(name)
         self.nodes[name] = ns
         ns.kubeconfig = self.bridge.attach(ns)
 
-    def start_speaker(self, name: str) -> subprocess.Popen:
+    def start_speaker(self, name: str, *args: str) -> subprocess.Popen:
         ns = self.nodes[name]
         proc = ns.popen([self.bin, "speaker", "--node-name", name, "--kubeconfig", ns.kubeconfig,
-                         "--log-level", "debug", "--metrics-addr", f"127.0.0.1:{seedlab.METRICS_PORT}"],
+                         "--log-level", "debug", "--metrics-addr", f"127.0.0.1:{seedlab.METRICS_PORT}", *args],
                         log=f"speaker-{name}.log")
         self.speakers[name] = proc
         return proc
+
+    def conditions(self) -> dict:
+        """Each created Node's status.conditions."""
+        return {n: (self.cluster.get_json("node", n).get("status") or {}).get("conditions")
+                for n in self.created_nodes}
 
     def speaker_log(self, name: str) -> str:
         path = self.nodes[name].workdir / f"speaker-{name}.log"

@@ -311,6 +311,8 @@ def test_frr_checker_catches_errors(tmp_path):
 # -- metrics ---------------------------------------------------------------------------------------
 
 REGISTER = re.compile(r"metrics_(?:gauge|counter|untyped|histogram)\(\s*[^,()]+,\s*\"([a-z_:][a-z0-9_:]*)\"")
+# Families registered from a table (src/speaker/spkd_ops.c: struct status_metric): the name opens an entry.
+REGISTER_TABLE = re.compile(r"^\s*\{\s*\"((?:metallb|ingot)_[a-z0-9_]+)\",", re.M)
 METRIC = re.compile(r"`((?:metallb|ingot)_[a-z0-9_]+)`")
 
 
@@ -318,7 +320,8 @@ def registered_metrics() -> set[str]:
     """Every metric family the daemons register (src/, string literals at the call)."""
     names = set()
     for c in (REPO / "src").rglob("*.c"):
-        names |= set(REGISTER.findall(c.read_text(errors="replace")))
+        text = c.read_text(errors="replace")
+        names |= set(REGISTER.findall(text)) | set(REGISTER_TABLE.findall(text))
     return names
 
 

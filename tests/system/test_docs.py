@@ -404,18 +404,6 @@ def nth_block(page: str, lang: str, n: int) -> str:
     return found[n]
 
 
-BFD_SERVICE = """apiVersion: v1
-kind: Service
-metadata:
-  name: nginx
-  namespace: default
-spec:
-  type: LoadBalancer
-  ports:
-  - name: http
-    port: 80
-    protocol: TCP
-"""
 
 
 @pytest.mark.parametrize("kind", ["bird", "frr"])
@@ -446,7 +434,7 @@ def test_bfd_examples_with_ingot(topology, bird, frr, ingot_bin, tmp_path, kind)
     files = tmp_path / "files"
     files.mkdir()
     (files / "config.yaml").write_text(yaml_text)
-    (files / "service.yaml").write_text(BFD_SERVICE)
+    (files / "service.yaml").write_text(seedlab.lb_service("nginx", selector=False))
     node = lab.nodes[0]
     proc = node.popen([str(ingot_bin), "run", "-f", str(files), "--node-name", "node1"], log="run.log")
     prefix = seedlab.SEED_BGP_IP + "/32"
@@ -524,7 +512,7 @@ def test_layer2_example_with_failure_detector(topology, ingot_bin, tmp_path):
     files = tmp_path / "files"
     files.mkdir()
     (files / "config.yaml").write_text(first_block("layer2.md", "yaml"))
-    (files / "service.yaml").write_text(BFD_SERVICE)
+    (files / "service.yaml").write_text(seedlab.lb_service("nginx", selector=False))
     (files / "nodes.yaml").write_text("---\n".join(seedlab.node_object(n, address=ip)
                                                    for n, ip in zip(names, lab.node_ips)))
     key = tmp_path / "secretkey"

@@ -25,20 +25,6 @@ import seedlab  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 
-SERVICE = """apiVersion: v1
-kind: Service
-metadata:
-  name: {name}
-  namespace: default
-spec:
-  type: LoadBalancer
-  ports:
-  - name: http
-    port: 80
-    protocol: TCP
-  selector:
-    app: {name}
-"""
 
 
 def control_path(ns) -> Path:
@@ -72,7 +58,7 @@ def test_run_bgp_reload(topology, bird, ingot_bin, tmp_path):
     files = tmp_path / "files"
     files.mkdir()
     (files / "10-config.yml").write_text((DATA / "bgp.yml").read_text())
-    (files / "20-nginx.yml").write_text(SERVICE.format(name="nginx"))
+    (files / "20-nginx.yml").write_text(seedlab.lb_service("nginx"))
     proc = start_run(node, ingot_bin, [files], "node1", "run.log")
 
     first = seedlab.SEED_BGP_IP + "/32"
@@ -93,7 +79,7 @@ def test_run_bgp_reload(topology, bird, ingot_bin, tmp_path):
     assert [(x["peer"], x["asn"], x["state"]) for x in st["bgp"]["sessions"]] == [("peer1", 64500, "Established")], st
 
     # SIGHUP after adding a Service: the next free address is announced too.
-    (files / "30-web.yml").write_text(SERVICE.format(name="web"))
+    (files / "30-web.yml").write_text(seedlab.lb_service("web"))
     proc.send_signal(signal.SIGHUP)
     second = "198.51.100.2/32"
     wait_for(lambda: seedlab.bird_route(router, second), timeout=15, what="198.51.100.2/32 after SIGHUP")
@@ -158,7 +144,7 @@ def test_run_graceful_restart(topology, bird, ingot_bin, tmp_path):
     files = tmp_path / "files"
     files.mkdir()
     (files / "config.yml").write_text(GR_CONFIG)
-    (files / "nginx.yml").write_text(SERVICE.format(name="nginx"))
+    (files / "nginx.yml").write_text(seedlab.lb_service("nginx"))
     proc = start_run(node, ingot_bin, [files], "node1", "run.log")
     prefix = seedlab.SEED_BGP_IP + "/32"
     wait_for(lambda: seedlab.bird_route(router, prefix) and router.established(), timeout=30,
@@ -187,7 +173,7 @@ def test_run_l2_election(topology, ingot_bin, tmp_path):
     files = tmp_path / "files"
     files.mkdir()
     (files / "config.yml").write_text((DATA / "l2.yml").read_text())
-    (files / "nginx.yml").write_text(SERVICE.format(name="nginx"))
+    (files / "nginx.yml").write_text(seedlab.lb_service("nginx"))
     (files / "nodes.yml").write_text("---\n".join(seedlab.node_object(n) for n in names))
     macs = {}
     for name, ns in zip(names, lab.nodes):

@@ -32,20 +32,6 @@ import seedlab  # noqa: E402
 from test_ops import check_metallb_families, metric_types, promtool_clean  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
-SERVICE = """apiVersion: v1
-kind: Service
-metadata:
-  name: {name}
-  namespace: default
-spec:
-  type: LoadBalancer
-  ports:
-  - name: http
-    port: 80
-    protocol: TCP
-  selector:
-    app: {name}
-"""
 L2_FAMILIES = ("metallb_layer2_requests_received", "metallb_layer2_responses_sent",
                "metallb_layer2_gratuitous_sent")
 # src/l2/responder.h defaults: the first announcement and 5 more over 2 s; IPv4 sends 2 frames each.
@@ -84,7 +70,7 @@ def test_layer2_metrics_per_ip(topology, ingot_bin, tmp_path):
     files = tmp_path / "files"
     files.mkdir()
     (files / "config.yml").write_text((DATA / "l2.yml").read_text())
-    (files / "nginx.yml").write_text(SERVICE.format(name="nginx"))
+    (files / "nginx.yml").write_text(seedlab.lb_service("nginx"))
     (files / "nodes.yml").write_text("---\n".join(seedlab.node_object(n) for n in names))
     macs = {n: ns.mac().lower() for n, ns in zip(names, lab.nodes)}
     procs = {n: start_run(ns, ingot_bin, files, n) for n, ns in zip(names, lab.nodes)}
@@ -150,7 +136,7 @@ def test_bgp_message_counters(topology, bird, ingot_bin, tmp_path):
     assert anchor in config
     config = config.replace(anchor, anchor + "      hold-time: 9s\n      keepalive-time: 3s\n")
     (files / "10-config.yml").write_text(config)
-    (files / "20-nginx.yml").write_text(SERVICE.format(name="nginx"))
+    (files / "20-nginx.yml").write_text(seedlab.lb_service("nginx"))
     proc = start_run(node, ingot_bin, files, "node1")
     wait_for(lambda: seedlab.bird_next_hops(router, seedlab.SEED_BGP_IP + "/32") == {lab.node_ips[0]},
              timeout=30, what="198.51.100.1/32 from the node in BIRD")
@@ -181,7 +167,7 @@ def test_bgp_message_counters(topology, bird, ingot_bin, tmp_path):
     assert first["total_received"] == (first["opens_received"] + first["keepalives_received"] +
                                        first["updates_total_received"]), first
 
-    (files / "30-web.yml").write_text(SERVICE.format(name="web"))
+    (files / "30-web.yml").write_text(seedlab.lb_service("web"))
     proc.send_signal(signal.SIGHUP)
     wait_for(lambda: seedlab.bird_route(router, "198.51.100.2/32"), timeout=15,
              what="198.51.100.2/32 after SIGHUP")

@@ -182,6 +182,26 @@ metadata:
 {status}"""
 
 
+def lb_service(name: str, namespace: str = "default", selector: bool = True) -> str:
+    """A type LoadBalancer Service on port 80 (with the selector app=<name> a Deployment would match),
+    as `ingot run`'s files or kubectl apply take it."""
+    sel = f"""  selector:
+    app: {name}
+""" if selector else ""
+    return f"""apiVersion: v1
+kind: Service
+metadata:
+  name: {name}
+  namespace: {namespace}
+spec:
+  type: LoadBalancer
+  ports:
+  - name: http
+    port: 80
+    protocol: TCP
+{sel}"""
+
+
 def endpoint_slice(namespace: str, service: str, nodes: list[str], ips: list[str]) -> str:
     """An EndpointSlice with one ready endpoint per node, as the Deployment's pods would give."""
     eps = "".join(f"""- addresses: ["{ip}"]
